@@ -1,0 +1,632 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The os layer: its control catalog, parsers of effective state, and a reader.
+
+The parsers are pure functions over command output, unit-tested against real
+outputs of Debian 12 and 13.  :class:`HostReader` runs the commands (through a
+``run`` callable, ``AnsibleModule.run_command`` in the modules) and caches
+each output, so a module that needs ``sshd -T`` for five controls runs it once.
+
+Private to the collection: no API promise.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import grp
+import hashlib
+import os
+import pwd
+import re
+import stat
+import typing as t
+
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Control
+
+GUIDE = "Security Hardening Guide §1 Operating System Hardening"
+
+CATALOG: tuple[Control, ...] = (
+    Control("OS-01", "Minimal install", f"{GUIDE}: Minimal Install - install only necessary packages",
+            "Purge the listed packages (apt-get purge) and set APT::Install-Recommends \"false\"."),
+    Control("OS-02", "SSH root login disabled", f"{GUIDE}: SSH Configuration - disable root login (PermitRootLogin no)",
+            "Set PermitRootLogin no in the first file sshd reads and reload sshd."),
+    Control("OS-03", "SSH key-based authentication only",
+            f"{GUIDE}: SSH Configuration - use key-based authentication only (PasswordAuthentication no)",
+            "Set PasswordAuthentication no, KbdInteractiveAuthentication no, PubkeyAuthentication yes."),
+    Control("OS-04", "SSH port", f"{GUIDE}: SSH Configuration - change default SSH port (optional, e.g., 2222)",
+            "Set Port to the configured port only and reload sshd; remove other Port lines."),
+    Control("OS-05", "SSH cryptography",
+            f"{GUIDE}: SSH Configuration (baseline) - modern key exchange, ciphers, MACs and host keys only",
+            "Set KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms and PubkeyAcceptedAlgorithms to the configured lists."),
+    Control("OS-06", "SSH session limits",
+            f"{GUIDE}: SSH Configuration (baseline) - MaxAuthTries, LoginGraceTime, no X11 or agent forwarding",
+            "Set the listed sshd options to the configured values and reload sshd."),
+    Control("OS-07", "SSH access limited to listed users and groups",
+            f"{GUIDE}: SSH Configuration (baseline) - optional AllowUsers/AllowGroups",
+            "Set AllowUsers/AllowGroups to the configured lists and reload sshd."),
+    Control("OS-08", "Firewall denies incoming by default",
+            f"{GUIDE}: Firewall (UFW) - deny all incoming by default (ufw default deny incoming)",
+            "ufw default deny incoming; ufw default allow outgoing; ufw enable."),
+    Control("OS-09", "Firewall allows SSH, HTTP and HTTPS",
+            f"{GUIDE}: Firewall (UFW) - allow SSH (ufw allow 2222/tcp) and HTTP/HTTPS (80/tcp, 443/tcp)",
+            "ufw allow each configured port (the SSH port first)."),
+    Control("OS-10", "Automatic security updates",
+            f"{GUIDE}: Updates - enable automatic security updates (unattended-upgrades)",
+            "Install unattended-upgrades, set APT::Periodic, security origins, enable apt-daily(-upgrade).timer."),
+    Control("OS-11", "Network stack sysctls", f"{GUIDE} (baseline): network sysctls - syncookies, rp_filter, no redirects or source routing",
+            "Write the values to /etc/sysctl.d and apply them with sysctl -w."),
+    Control("OS-12", "Core dumps disabled", f"{GUIDE} (baseline): core dumps off",
+            "Set hard core 0 in limits.d, DefaultLimitCORE=0 for systemd, Storage=none for systemd-coredump."),
+    Control("OS-13", "Restrictive default umask", f"{GUIDE} (baseline): restrictive default umask",
+            "Set UMASK in /etc/login.defs and enable pam_umask in common-session."),
+    Control("OS-14", "Password aging", f"{GUIDE} (baseline): password aging in login.defs",
+            "Set PASS_MAX_DAYS, PASS_MIN_DAYS and PASS_WARN_AGE in /etc/login.defs."),
+    Control("OS-15", "Cron and SSH file permissions", f"{GUIDE} (baseline): tight permissions on cron and SSH files",
+            "chmod/chown the listed paths to the configured mode and owner."),
+    Control("OS-16", "Kernel hardening sysctls", f"{GUIDE} (baseline): kernel sysctls such as kptr_restrict and dmesg_restrict",
+            "Write the values to /etc/sysctl.d and apply them with sysctl -w."),
+    Control("OS-17", "Login banner", f"{GUIDE} (baseline): login banner",
+            "Write the banner to /etc/issue and /etc/issue.net and set Banner /etc/issue.net in sshd."),
+)
+
+# Algorithms that are never acceptable, whatever a configuration says: SHA-1,
+# MD5, CBC mode, 64-bit tags, NIST-curve ECDH kex, small or SHA-1 DH groups.
+_WEAK_PATTERNS = (
+    re.compile(r"sha1"),
+    re.compile(r"md5"),
+    re.compile(r"-cbc$"),
+    re.compile(r"^3des|arcfour|blowfish|cast128"),
+    re.compile(r"-96(-etm@openssh\.com)?$"),
+    re.compile(r"^umac-64"),
+    re.compile(r"^diffie-hellman-group(1|14)-"),
+    re.compile(r"^ecdh-sha2-nistp"),
+    re.compile(r"^ssh-rsa(-cert-v01@openssh\.com)?$"),
+    re.compile(r"^ssh-dss"),
+)
+MODULI_MIN_BITS = 3071  # the moduli file records size - 1: 3071 means a 3072-bit group
+
+
+def weak_algorithms(algorithms: t.Iterable[str]) -> list[str]:
+    return [a for a in algorithms if any(p.search(a) for p in _WEAK_PATTERNS)]
+
+
+# --------------------------------------------------------------------------
+# Parsers: text in, data out
+# --------------------------------------------------------------------------
+
+def parse_sshd_t(text: str) -> dict[str, list[str]]:
+    """``sshd -T`` output: ``key value`` per line; repeated keys accumulate."""
+    config: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        key, _, value = line.partition(" ")
+        config.setdefault(key.lower(), []).append(value.strip())
+    return config
+
+
+def sshd_value(config: dict[str, list[str]], key: str) -> str | None:
+    values = config.get(key)
+    return values[0] if values else None
+
+
+def sshd_list(config: dict[str, list[str]], key: str) -> list[str]:
+    """A comma-separated option (ciphers, macs, ...) as a list; none -> []."""
+    value = sshd_value(config, key)
+    if value is None or value == "none":
+        return []
+    return [v for v in value.split(",") if v]
+
+
+def sshd_words(config: dict[str, list[str]], key: str) -> list[str]:
+    """A space-separated option that may repeat (allowusers, allowgroups)."""
+    words: list[str] = []
+    for value in config.get(key, []):
+        words.extend(w for w in value.split() if w != "none")
+    return words
+
+
+_UFW_RULE = re.compile(
+    r"^(?P<to>.+?)\s{2,}(?P<action>ALLOW|DENY|REJECT|LIMIT)(?:\s(?P<direction>IN|OUT|FWD))?\s+"
+    r"(?P<from>.+?)(?:\s+#\s(?P<comment>.*))?$"
+)
+
+
+def parse_ufw_status(text: str) -> dict[str, t.Any]:
+    """``ufw status verbose`` output."""
+    result: dict[str, t.Any] = {"active": False, "logging": None, "defaults": {}, "rules": []}
+    in_rules = False
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.startswith("Status:"):
+            result["active"] = line.split(":", 1)[1].strip() == "active"
+        elif line.startswith("Logging:"):
+            result["logging"] = line.split(":", 1)[1].strip()
+        elif line.startswith("Default:"):
+            for part in line.split(":", 1)[1].split(","):
+                m = re.match(r"\s*(\S+)\s+\((\S+)\)", part)
+                if m:
+                    result["defaults"][m.group(2)] = m.group(1)
+        elif line.startswith("--"):
+            in_rules = True
+        elif in_rules and line.strip():
+            m = _UFW_RULE.match(line.strip())
+            if not m:
+                continue
+            to = m.group("to").strip()
+            src = m.group("from").strip()
+            v6 = to.endswith("(v6)") or src.endswith("(v6)")
+            to = to.replace("(v6)", "").strip()
+            src = src.replace("(v6)", "").strip()
+            port, _, proto = to.partition("/")
+            result["rules"].append({
+                "to": to,
+                "port": port,
+                "proto": proto or "any",
+                "action": m.group("action").lower(),
+                "direction": (m.group("direction") or "IN").lower(),
+                "from": "any" if src == "Anywhere" else src,
+                "v6": v6,
+                "comment": (m.group("comment") or "").strip() or None,
+            })
+    return result
+
+
+def ufw_allows(rules: list[dict[str, t.Any]], port: t.Any, proto: str, src: str = "any") -> bool:
+    """Whether an incoming allow (or limit) rule for port/proto from src exists (IPv4)."""
+    for rule in rules:
+        if rule["v6"] or rule["direction"] != "in" or rule["action"] not in ("allow", "limit"):
+            continue
+        if str(rule["port"]) != str(port):
+            continue
+        if rule["proto"] not in (proto, "any"):
+            continue
+        if rule["from"] == src or rule["from"] == "any":
+            return True
+    return False
+
+
+def parse_ufw_user_rules(text: str) -> list[dict[str, t.Any]]:
+    """The ``### tuple ###`` lines of /etc/ufw/user.rules: every rule ufw
+    holds, whether or not the firewall is active.
+
+    ``### tuple ### allow tcp 22 0.0.0.0/0 any 10.0.0.0/8 in comment=6f73``
+    reads action, protocol, destination port, destination, source port,
+    source, direction[_interface], and an optional hex-encoded comment.
+    """
+    rules = []
+    for line in text.splitlines():
+        if not line.startswith("### tuple ### "):
+            continue
+        fields = line[len("### tuple ### "):].split()
+        if len(fields) < 7 or ":" in fields[0]:  # route rules are not incoming rules
+            continue
+        action, proto, dport, _dst, _sport, src, direction = fields[:7]
+        comment = None
+        for extra in fields[7:]:
+            if extra.startswith("comment="):
+                try:
+                    comment = bytes.fromhex(extra[len("comment="):]).decode("utf-8", "replace")
+                except ValueError:
+                    comment = None
+        rules.append({
+            "action": action,
+            "proto": proto,
+            "port": dport,
+            "from": "any" if src in ("0.0.0.0/0", "::/0") else src,
+            "direction": direction.split("_", 1)[0],
+            "comment": comment,
+        })
+    return rules
+
+
+_APT_LINE = re.compile(r'^(?P<key>\S+?)(?P<list>::)?\s+"(?P<value>.*)";$')
+
+
+def parse_apt_config(text: str) -> dict[str, list[str]]:
+    """``apt-config dump``: scalar keys map to [value], list keys to their items."""
+    config: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        m = _APT_LINE.match(line.strip())
+        if not m:
+            continue
+        key = m.group("key")
+        if m.group("list"):
+            config.setdefault(key, []).append(m.group("value"))
+        else:
+            config.setdefault(key, [])
+            if m.group("value"):
+                config[key] = [m.group("value")]
+    return config
+
+
+def apt_true(config: dict[str, list[str]], key: str) -> bool | None:
+    values = config.get(key)
+    if not values:
+        return None
+    return values[-1].lower() in ("1", "true", "yes", "on")
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    release = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            release[key.strip()] = value.strip().strip('"')
+    return release
+
+
+def parse_login_defs(text: str) -> dict[str, str]:
+    """/etc/login.defs: ``NAME value``; shadow's getdef keeps the last one."""
+    defs: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        defs[parts[0]] = parts[1].strip().strip('"') if len(parts) > 1 else ""
+    return defs
+
+
+def parse_limits(texts: t.Iterable[str], item: str = "core") -> dict[str, str]:
+    """pam_limits files in the order pam_limits reads them: the last hard
+    (or '-') value per domain wins.  Returns {domain: value}."""
+    hard: dict[str, str] = {}
+    for text in texts:
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            parts = line.split()
+            if len(parts) != 4 or parts[2] != item:
+                continue
+            domain, kind, _, value = parts
+            if kind in ("hard", "-"):
+                hard[domain] = value
+    return hard
+
+
+def pam_has_module(text: str, module: str) -> bool:
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        if module in line.split():
+            return True
+    return False
+
+
+def parse_dpkg_installed(text: str) -> set[str]:
+    """``dpkg-query -W -f='${Package} ${db:Status-Status}\\n'``."""
+    installed = set()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == "installed":
+            installed.add(parts[0].split(":", 1)[0])
+    return installed
+
+
+_SS_ADDR = re.compile(r":(\d+)$")
+
+
+def parse_ss_listeners(text: str, processes: t.Iterable[str]) -> list[int]:
+    """``ss -Htlnp``: TCP ports that the named processes listen on."""
+    names = tuple(f'(("{p}",' for p in processes)
+    ports = set()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 6 or not any(n in line for n in names):
+            continue
+        m = _SS_ADDR.search(parts[3])
+        if m:
+            ports.add(int(m.group(1)))
+    return sorted(ports)
+
+
+def parse_moduli_min_bits(text: str) -> int | None:
+    sizes = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 7 and not line.startswith("#") and parts[4].isdigit():
+            sizes.append(int(parts[4]))
+    return min(sizes) if sizes else None
+
+
+def count_authorized_keys(text: str) -> int:
+    count = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and re.search(r"(^|\s)(ssh-|ecdsa-|sk-)\S+\s+\S+", line):
+            count += 1
+    return count
+
+
+def expand_authorized_keys_files(patterns: list[str], user: str, home: str, uid: int) -> list[str]:
+    """sshd's AuthorizedKeysFile tokens (%h %u %U %%), relative to the home."""
+    paths = []
+    for pattern in patterns:
+        path = pattern.replace("%%", "\0").replace("%h", home).replace("%u", user).replace("%U", str(uid))
+        path = path.replace("\0", "%")
+        if not path.startswith("/"):
+            path = os.path.join(home, path)
+        paths.append(path)
+    return paths
+
+
+def user_matches(patterns: list[str], user: str) -> bool:
+    """AllowUsers semantics for the user part (USER or USER@HOST, * and ? globs)."""
+    for pattern in patterns:
+        name = pattern.split("@", 1)[0]
+        if fnmatch.fnmatchcase(user, name):
+            return True
+    return False
+
+
+# Kernel parameters that a container shares with its host.  Network
+# parameters under net.ipv4 and net.ipv6 belong to the network namespace, as
+# does net.core.somaxconn; everything else (kernel.*, fs.*, vm.*, dev.*,
+# net.core.bpf_*) is global to the host kernel.
+def sysctl_namespaced(key: str) -> bool:
+    return key.startswith(("net.ipv4.", "net.ipv6.", "net.netfilter.", "net.unix.")) or key == "net.core.somaxconn"
+
+
+def sysctl_path(key: str) -> str:
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+def normalize_sysctl(value: t.Any) -> str:
+    return " ".join(str(value).split())
+
+
+def octal_mode(mode: int) -> str:
+    return f"{stat.S_IMODE(mode):04o}"
+
+
+# --------------------------------------------------------------------------
+# Reader: runs commands once, keeps their output
+# --------------------------------------------------------------------------
+
+Runner = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
+
+
+class HostReader:
+    """Reads the effective state of the host.  Never changes anything."""
+
+    def __init__(self, run: Runner, which: t.Callable[[str], str | None]):
+        self._run = run
+        self._which = which
+        self._cache: dict[tuple[str, ...], tuple[int, str, str]] = {}
+
+    def run(self, *cmd: str) -> tuple[int, str, str]:
+        if cmd not in self._cache:
+            self._cache[cmd] = self._run(list(cmd))
+        return self._cache[cmd]
+
+    def which(self, name: str) -> str | None:
+        return self._which(name)
+
+    @staticmethod
+    def read(path: str) -> str | None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    # -- ssh --------------------------------------------------------------
+    def sshd(self) -> tuple[dict[str, list[str]] | None, str | None]:
+        """(effective sshd config, error)."""
+        sshd = self.which("sshd")
+        if not sshd:
+            return None, "sshd is not installed"
+        rc, out, err = self.run(sshd, "-T")
+        if rc != 0:
+            return None, f"sshd -T failed: {(err or out).strip()}"
+        return parse_sshd_t(out), None
+
+    def ssh_supported(self) -> dict[str, list[str]]:
+        ssh = self.which("ssh")
+        supported: dict[str, list[str]] = {}
+        for kind, query in (("kex", "kex"), ("ciphers", "cipher"), ("macs", "mac"), ("signatures", "key-sig")):
+            if not ssh:
+                supported[kind] = []
+                continue
+            rc, out, _ = self.run(ssh, "-Q", query)
+            supported[kind] = out.split() if rc == 0 else []
+        return supported
+
+    def openssh_version(self) -> str | None:
+        """The OpenSSH version, e.g. "9.2" (from ``ssh -V``)."""
+        ssh = self.which("ssh")
+        if not ssh:
+            return None
+        _, out, err = self.run(ssh, "-V")
+        m = re.search(r"OpenSSH_(\d+\.\d+)", err + out)
+        return m.group(1) if m else None
+
+    def sshd_listening_ports(self) -> list[int] | None:
+        ss = self.which("ss")
+        if not ss:
+            return None
+        rc, out, _ = self.run(ss, "-Htlnp")
+        if rc != 0:
+            return None
+        return parse_ss_listeners(out, ("sshd",))
+
+    # -- packages and apt --------------------------------------------------
+    def installed_packages(self) -> set[str]:
+        rc, out, _ = self.run("dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n")
+        return parse_dpkg_installed(out) if rc == 0 else set()
+
+    def apt_config(self) -> dict[str, list[str]]:
+        rc, out, _ = self.run("apt-config", "dump")
+        return parse_apt_config(out) if rc == 0 else {}
+
+    # -- firewall -----------------------------------------------------------
+    def ufw(self) -> dict[str, t.Any] | None:
+        ufw = self.which("ufw")
+        if not ufw:
+            return None
+        rc, out, err = self.run(ufw, "status", "verbose")
+        if rc != 0:
+            return {"active": False, "error": (err or out).strip(), "defaults": {}, "rules": []}
+        return parse_ufw_status(out)
+
+    def ufw_user_rules(self) -> list[dict[str, t.Any]]:
+        return parse_ufw_user_rules(self.read("/etc/ufw/user.rules") or "")
+
+    # -- systemd ------------------------------------------------------------
+    def systemd_property(self, prop: str) -> str | None:
+        systemctl = self.which("systemctl")
+        if not systemctl:
+            return None
+        rc, out, _ = self.run(systemctl, "show", f"--property={prop}")
+        if rc != 0:
+            return None
+        _, _, value = out.strip().partition("=")
+        return value
+
+    def unit_enabled(self, unit: str) -> str:
+        systemctl = self.which("systemctl")
+        if not systemctl:
+            return "unknown"
+        _, out, _ = self.run(systemctl, "is-enabled", unit)
+        return out.strip() or "not-found"
+
+    def os_release(self) -> dict[str, str]:
+        return parse_os_release(self.read("/etc/os-release") or "")
+
+    def container(self) -> str | None:
+        """The container technology this host runs in, or None on a VM or metal."""
+        detect = self.which("systemd-detect-virt")
+        if detect:
+            rc, out, _ = self.run(detect, "--container")
+            value = out.strip()
+            return value if rc == 0 and value and value != "none" else None
+        if os.path.exists("/.dockerenv"):
+            return "docker"
+        marker = self.read("/run/systemd/container")
+        return marker.strip() if marker else None
+
+    # -- kernel parameters --------------------------------------------------
+    def sysctl(self, key: str) -> dict[str, t.Any]:
+        path = sysctl_path(key)
+        value = self.read(path)
+        return {
+            "exists": value is not None,
+            "value": normalize_sysctl(value) if value is not None else None,
+            "writable": value is not None and os.access(path, os.W_OK),
+            "namespaced": sysctl_namespaced(key),
+        }
+
+    # -- files and accounts ---------------------------------------------------
+    @staticmethod
+    def file_state(path: str) -> dict[str, t.Any]:
+        """stat() plus the SHA-1 of a regular file's content."""
+        state = HostReader.stat(path)
+        if state["exists"] and not state["is_dir"]:
+            digest = hashlib.sha1()  # noqa: S324 - a change detector, as Ansible's checksum
+            try:
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(65536), b""):
+                        digest.update(block)
+                state["sha1"] = digest.hexdigest()
+            except OSError:
+                state["sha1"] = None
+        return state
+
+    @staticmethod
+    def stat(path: str) -> dict[str, t.Any]:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return {"exists": False}
+        try:
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        except KeyError:
+            owner = str(st.st_uid)
+        try:
+            group = grp.getgrgid(st.st_gid).gr_name
+        except KeyError:
+            group = str(st.st_gid)
+        return {"exists": True, "mode": octal_mode(st.st_mode), "owner": owner, "group": group,
+                "is_dir": stat.S_ISDIR(st.st_mode)}
+
+    def account(self, user: str, authorized_keys_file: list[str], keys_command: bool) -> dict[str, t.Any]:
+        """What sshd would see of a user: exists, groups, authorized keys."""
+        try:
+            entry = pwd.getpwnam(user)
+        except KeyError:
+            return {"user": user, "exists": False, "groups": [], "authorized_keys": 0,
+                    "authorized_keys_files": [], "keys_command": keys_command}
+        groups = {g.gr_name for g in grp.getgrall() if user in g.gr_mem}
+        try:
+            groups.add(grp.getgrgid(entry.pw_gid).gr_name)
+        except KeyError:
+            pass
+        files = expand_authorized_keys_files(authorized_keys_file, user, entry.pw_dir, entry.pw_uid)
+        keys = sum(count_authorized_keys(self.read(f) or "") for f in files)
+        return {"user": user, "exists": True, "uid": entry.pw_uid, "home": entry.pw_dir, "groups": sorted(groups),
+                "authorized_keys": keys, "authorized_keys_files": files, "keys_command": keys_command}
+
+
+# --------------------------------------------------------------------------
+# Plans: what differs from what is wanted (shared by os_facts and os_verify)
+# --------------------------------------------------------------------------
+
+def sysctl_plan(reader: HostReader, wanted: dict[str, t.Any], container: str | None) -> dict[str, dict[str, t.Any]]:
+    """Split wanted kernel parameters into applicable ones (with live values
+    and those that differ) and not applicable ones (with the reason)."""
+    plan: dict[str, dict[str, t.Any]] = {"values": {}, "drift": {}, "not_applicable": {}}
+    for key, value in sorted(wanted.items()):
+        state = reader.sysctl(key)
+        if not state["exists"]:
+            plan["not_applicable"][key] = "not supported by this kernel"
+        elif container and not state["namespaced"]:
+            plan["not_applicable"][key] = f"owned by the host kernel ({container} container)"
+        elif container and not state["writable"]:
+            plan["not_applicable"][key] = f"/proc/sys is read-only in this {container} container"
+        else:
+            plan["values"][key] = state["value"]
+            if state["value"] != normalize_sysctl(value):
+                plan["drift"][key] = normalize_sysctl(value)
+    return plan
+
+
+def permission_problems(st: dict[str, t.Any], item: dict[str, t.Any]) -> list[str]:
+    """What is wrong with a path: a mode looser than allowed, another owner."""
+    if not st.get("exists"):
+        return []
+    problems = []
+    allowed = int(str(item["mode"]), 8)
+    if int(st["mode"], 8) & ~allowed:
+        problems.append(f"mode {st['mode']} (at most {allowed:04o})")
+    for key in ("owner", "group"):
+        if item.get(key) and st[key] != item[key]:
+            problems.append(f"{key} {st[key]} (want {item[key]})")
+    return problems
+
+
+def _rule_key(port: t.Any, proto: str, src: str, action: str) -> tuple[str, str, str, str]:
+    return (str(port), proto or "any", src or "any", action)
+
+
+def ufw_plan(rules: list[dict[str, t.Any]], wanted: list[dict[str, t.Any]], comment: str) -> dict[str, list[dict[str, t.Any]]]:
+    """From the rules ufw holds (:func:`parse_ufw_user_rules`): wanted rules
+    that are missing, and stale rules to delete (those carrying our comment
+    that are no longer wanted). Rules without our comment are never stale."""
+    rules = [r for r in rules if r["direction"] == "in"]
+    present = {_rule_key(r["port"], r["proto"], r["from"], r["action"]) for r in rules}
+    wanted_keys = set()
+    missing = []
+    for rule in wanted:
+        key = _rule_key(rule["port"], rule.get("proto", "tcp"), rule.get("from", "any"), rule.get("rule", "allow"))
+        wanted_keys.add(key)
+        if key not in present:
+            missing.append(rule)
+    stale = [
+        {"port": r["port"], "proto": r["proto"], "from": r["from"], "rule": r["action"], "comment": r["comment"]}
+        for r in rules
+        if (r["comment"] or "").startswith(comment)
+        and _rule_key(r["port"], r["proto"], r["from"], r["action"]) not in wanted_keys
+    ]
+    return {"missing": missing, "stale": stale}

@@ -1,0 +1,346 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: os_facts
+short_description: Read what the os role must know before it changes SSH, the firewall or sysctls
+version_added: 0.1.0
+description:
+  - Reads, without changing anything, the state that the P(insightengine.hardening.os#role) role
+    needs to change a host safely.
+  - The effective C(sshd) configuration (C(sshd -T)), the ports C(sshd) listens on, and the
+    algorithms the installed OpenSSH supports (C(ssh -Q)).
+  - The account that must keep SSH access (the login user): whether it exists, its groups and how
+    many authorized keys C(sshd) would find for it through C(AuthorizedKeysFile).
+  - The UFW rules this collection added earlier (recognised by their comment), so that rules it no
+    longer wants can be removed while rules that others added stay.
+  - For each requested kernel parameter, whether it exists, its live value, whether it can be
+    written here, and whether a container shares it with its host.
+  - For each requested path, its mode and owner.
+author:
+  - InsightEngine platform team
+options:
+  login_user:
+    description:
+      - The account that must keep SSH access.
+      - When empty, the user that Ansible logs in as is used (C(SUDO_USER) under C(sudo), else the
+        user running the module).
+    type: str
+    default: ""
+  allow_users:
+    description: C(AllowUsers) patterns to test the login user against (RV(login.allowed)).
+    type: list
+    elements: str
+    default: []
+  allow_groups:
+    description: C(AllowGroups) names to test the login user against (RV(login.allowed)).
+    type: list
+    elements: str
+    default: []
+  sysctl:
+    description: Wanted kernel parameters (name to value); RV(sysctl.drift) lists those to apply.
+    type: dict
+    default: {}
+  permissions:
+    description:
+      - Paths with the most permissive C(mode) allowed and their C(owner) and C(group);
+        RV(permissions_drift) lists the ones to fix.
+    type: list
+    elements: dict
+    default: []
+  firewall_rules:
+    description:
+      - Wanted incoming UFW rules, each with C(port), C(proto), C(from), C(rule) and C(comment).
+      - RV(ufw.missing) lists those ufw does not hold yet.
+    type: list
+    elements: dict
+    default: []
+  ufw_comment:
+    description:
+      - Comment prefix that marks the UFW rules this collection manages. Such rules that are no
+        longer in O(firewall_rules) are listed in RV(ufw.stale); rules without it never are.
+    type: str
+    default: insightengine.hardening
+  units:
+    description: systemd units whose C(is-enabled) state to read.
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Paths whose existence, mode, owner and content checksum (SHA-1) to read.
+    type: list
+    elements: path
+    default: []
+  packages_present:
+    description: Packages that should be installed; RV(packages.missing) lists those that are not.
+    type: list
+    elements: str
+    default: []
+  packages_absent:
+    description: Packages that should not be installed; RV(packages.unwanted) lists those that are.
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything, in check mode or not.
+  diff_mode:
+    support: none
+seealso:
+  - module: insightengine.hardening.os_verify
+"""
+
+EXAMPLES = r"""
+- name: Read what the os role needs to know
+  insightengine.hardening.os_facts:
+    login_user: deploy
+    allow_users: [deploy, "admin@10.0.0.*"]
+    sysctl:
+      net.ipv4.tcp_syncookies: 1
+      kernel.kptr_restrict: 2
+    permissions:
+      - {path: /etc/crontab, mode: "0600", owner: root, group: root}
+    firewall_rules:
+      - {port: 2222, proto: tcp, from: any, rule: allow, comment: "insightengine.hardening os: ssh"}
+  register: os_facts
+
+- name: Refuse to lock out the deploy user
+  ansible.builtin.assert:
+    that:
+      - os_facts.login.authorized_keys > 0
+      - os_facts.login.allowed
+"""
+
+RETURN = r"""
+os_release:
+  description: C(ID), C(ID_LIKE), C(VERSION_ID) and C(VERSION_CODENAME) from /etc/os-release.
+  type: dict
+  returned: always
+  sample: {ID: debian, ID_LIKE: "", VERSION_ID: "12", VERSION_CODENAME: bookworm}
+container:
+  description: The container technology the host runs in (for example C(docker), C(lxc)); null on a VM or metal.
+  type: str
+  returned: always
+  sample: docker
+login:
+  description: The account that must keep SSH access, as C(sshd) would see it.
+  type: dict
+  returned: always
+  sample:
+    user: deploy
+    exists: true
+    groups: [deploy, sudo]
+    authorized_keys: 1
+    authorized_keys_files: [/home/deploy/.ssh/authorized_keys]
+    keys_command: false
+    allowed: true
+sshd:
+  description: The effective C(sshd) configuration and listeners.
+  type: dict
+  returned: always
+  contains:
+    installed:
+      description: Whether C(sshd) is installed.
+      type: bool
+    error:
+      description: Why the configuration could not be read, or null.
+      type: str
+    ports:
+      description: The C(Port) values of the effective configuration.
+      type: list
+      elements: int
+    listening:
+      description: The TCP ports the running C(sshd) listens on (null when C(ss) is missing).
+      type: list
+      elements: int
+    socket_activated:
+      description: Whether C(ssh.socket) starts C(sshd) (Ubuntu 22.10 and later).
+      type: bool
+    version:
+      description: The OpenSSH version (major.minor), null when not installed.
+      type: str
+  sample:
+    installed: true
+    error: null
+    ports: [22]
+    listening: [22]
+    socket_activated: false
+    version: "9.2"
+ssh_supported:
+  description: Algorithms the installed OpenSSH supports, from C(ssh -Q).
+  type: dict
+  returned: always
+  sample:
+    kex: [curve25519-sha256, sntrup761x25519-sha512@openssh.com]
+    ciphers: [chacha20-poly1305@openssh.com]
+    macs: [hmac-sha2-512-etm@openssh.com]
+    signatures: [ssh-ed25519, rsa-sha2-512]
+ufw:
+  description: UFW state and the rule changes O(firewall_rules) asks for.
+  type: dict
+  returned: always
+  contains:
+    installed:
+      description: Whether ufw is installed.
+      type: bool
+    active:
+      description: Whether the firewall is active.
+      type: bool
+    defaults:
+      description: Default policy by direction (empty while inactive).
+      type: dict
+    logging:
+      description: The logging level (null while inactive).
+      type: str
+    rules:
+      description: Every incoming rule ufw holds (active or not), with C(action), C(proto), C(port), C(from), C(comment).
+      type: list
+      elements: dict
+    missing:
+      description: Wanted rules that ufw does not hold.
+      type: list
+      elements: dict
+    stale:
+      description: Rules carrying O(ufw_comment) that are no longer wanted.
+      type: list
+      elements: dict
+  sample:
+    installed: true
+    active: true
+    defaults: {incoming: deny, outgoing: allow, routed: disabled}
+    logging: on (low)
+    missing: []
+    stale: [{port: "22", proto: tcp, from: any, rule: allow, comment: "insightengine.hardening os: ssh"}]
+sysctl:
+  description: Live values of the applicable parameters, those that differ, and those that do not apply here with the reason.
+  type: dict
+  returned: always
+  sample:
+    values: {net.ipv4.tcp_syncookies: "1"}
+    drift: {}
+    not_applicable: {kernel.kptr_restrict: owned by the host kernel (docker container)}
+permissions_drift:
+  description: The entries of O(permissions) whose path exists with a looser mode or another owner.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{path: /etc/crontab, mode: "0600", owner: root, group: root}]
+units:
+  description: The C(systemctl is-enabled) state of each unit in O(units).
+  type: dict
+  returned: always
+  sample: {apt-daily.timer: enabled}
+pam_umask:
+  description: Whether C(pam_umask) runs in /etc/pam.d/common-session.
+  type: bool
+  returned: always
+files:
+  description: Per path in O(files), C(exists), C(mode), C(owner), C(group), C(is_dir) and, for files, C(sha1).
+  type: dict
+  returned: always
+  sample:
+    /etc/issue: {exists: true, mode: "0644", owner: root, group: root, is_dir: false, sha1: "0b8d5c..."}
+packages:
+  description: C(missing) packages of O(packages_present), C(unwanted) installed packages of O(packages_absent).
+  type: dict
+  returned: always
+  sample: {missing: [ufw], unwanted: [telnet]}
+login_defs:
+  description: The effective settings of /etc/login.defs (the last value of each name).
+  type: dict
+  returned: always
+  sample: {UMASK: "027", PASS_MAX_DAYS: "365"}
+"""
+
+import getpass
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+
+
+def gather(params: dict, reader: _os.HostReader) -> dict:
+    config, error = reader.sshd()
+    keys_files = _os.sshd_words(config, "authorizedkeysfile") if config else [".ssh/authorized_keys"]
+    keys_command = bool(config and _os.sshd_value(config, "authorizedkeyscommand") not in (None, "none"))
+    login = reader.account(params["login_user"] or os.environ.get("SUDO_USER") or getpass.getuser(), keys_files, keys_command)
+    login["allowed"] = login["exists"] and (
+        not params["allow_users"] or _os.user_matches(params["allow_users"], login["user"])
+    ) and (not params["allow_groups"] or bool(set(params["allow_groups"]) & set(login["groups"])))
+
+    ufw = reader.ufw()
+    user_rules = reader.ufw_user_rules()
+    plan = _os.ufw_plan(user_rules, params["firewall_rules"], params["ufw_comment"])
+    container = reader.container()
+    session = reader.read("/etc/pam.d/common-session") or ""
+    release = reader.os_release()
+    installed = reader.installed_packages() if params["packages_present"] or params["packages_absent"] else set()
+    return {
+        "os_release": {k: release.get(k, "") for k in ("ID", "ID_LIKE", "VERSION_ID", "VERSION_CODENAME")},
+        "container": container,
+        "login": login,
+        "sshd": {
+            "installed": reader.which("sshd") is not None,
+            "error": error,
+            "ports": [int(p) for p in (config or {}).get("port", [])],
+            "listening": reader.sshd_listening_ports(),
+            "socket_activated": reader.unit_enabled("ssh.socket") == "enabled",
+            "version": reader.openssh_version(),
+        },
+        "ssh_supported": reader.ssh_supported(),
+        "ufw": {
+            "installed": ufw is not None,
+            "active": bool(ufw and ufw.get("active")),
+            "defaults": (ufw or {}).get("defaults", {}),
+            "logging": (ufw or {}).get("logging"),
+            "rules": [r for r in user_rules if r["direction"] == "in"],
+            **plan,
+        },
+        "sysctl": _os.sysctl_plan(reader, params["sysctl"], container),
+        "permissions_drift": [
+            item for item in params["permissions"]
+            if _os.permission_problems(reader.stat(item["path"]), item)
+        ],
+        "units": {unit: reader.unit_enabled(unit) for unit in params["units"]},
+        "pam_umask": _os.pam_has_module(session, "pam_umask.so"),
+        "files": {path: reader.file_state(path) for path in params["files"]},
+        "packages": {
+            "missing": sorted(set(params["packages_present"]) - installed),
+            "unwanted": sorted(set(params["packages_absent"]) & installed),
+        },
+        "login_defs": _os.parse_login_defs(reader.read("/etc/login.defs") or ""),
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "login_user": {"type": "str", "default": ""},
+            "allow_users": {"type": "list", "elements": "str", "default": []},
+            "allow_groups": {"type": "list", "elements": "str", "default": []},
+            "sysctl": {"type": "dict", "default": {}},
+            "permissions": {"type": "list", "elements": "dict", "default": []},
+            "firewall_rules": {"type": "list", "elements": "dict", "default": []},
+            "ufw_comment": {"type": "str", "default": "insightengine.hardening"},
+            "units": {"type": "list", "elements": "str", "default": []},
+            "files": {"type": "list", "elements": "path", "default": []},
+            "packages_present": {"type": "list", "elements": "str", "default": []},
+            "packages_absent": {"type": "list", "elements": "str", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    reader = _os.HostReader(
+        run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
+        which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
+    )
+    module.exit_json(changed=False, **gather(module.params, reader))
+
+
+if __name__ == "__main__":
+    main()

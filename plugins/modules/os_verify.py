@@ -1,0 +1,506 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: os_verify
+short_description: Verify the os layer of the hardening guide from the effective state
+version_added: 0.1.0
+description:
+  - Reads the effective state of the host and returns one finding per control of the os layer
+    (C(OS-01) to C(OS-17)), each with the guide line it implements, a status
+    (C(pass), C(fail) or C(skipped) with a reason), what was expected, what was found and how to
+    fix it.
+  - Reads what the system really uses, not the files a role wrote.
+    SSH from C(sshd -T) and the ports C(sshd) listens on; the firewall from C(ufw status verbose);
+    updates from C(apt-config dump) and systemd timers; packages from C(dpkg-query);
+    kernel parameters from C(/proc/sys); core dump limits from systemd's manager and pam_limits.
+  - Never changes anything. In a container, kernel parameters that the host kernel owns are skipped
+    with the reason, never failed.
+author:
+  - InsightEngine platform team
+extends_documentation_fragment:
+  - insightengine.hardening.findings
+options:
+  packages_absent:
+    description: OS-01. Packages that must not be installed.
+    type: list
+    elements: str
+    default: []
+  no_recommends:
+    description: OS-01. Whether APT must be set not to install recommended and suggested packages.
+    type: bool
+    default: true
+  ssh_port:
+    description: OS-04. The only port C(sshd) may be configured for and listen on.
+    type: int
+    default: 22
+  ssh_crypto:
+    description:
+      - OS-05. The exact algorithm lists C(sshd -T) must report, keyed by C(sshd -T) option name
+        (C(kexalgorithms), C(ciphers), C(macs), C(hostkeyalgorithms), C(pubkeyacceptedalgorithms)).
+      - Whatever is configured, SHA-1, MD5, CBC, 64-bit MACs, NIST-curve ECDH and small DH groups
+        fail the control, and so do DH group-exchange moduli under 3072 bits when group exchange
+        is enabled.
+    type: dict
+    default: {}
+  ssh_settings:
+    description: OS-06. Expected values of C(sshd -T) options, keyed by lower-case option name.
+    type: dict
+    default: {}
+  ssh_allow_users:
+    description: OS-07. The expected C(AllowUsers) patterns. With O(ssh_allow_groups) empty too, OS-07 is skipped.
+    type: list
+    elements: str
+    default: []
+  ssh_allow_groups:
+    description: OS-07. The expected C(AllowGroups) names.
+    type: list
+    elements: str
+    default: []
+  firewall_defaults:
+    description: OS-08. Expected UFW default policies by direction.
+    type: dict
+    default:
+      incoming: deny
+      outgoing: allow
+  firewall_rules:
+    description: OS-09. Incoming rules that must be in place (IPv4), each with C(port), C(proto) and C(from).
+    type: list
+    elements: dict
+    default: []
+  updates:
+    description:
+      - OS-10. Expected unattended-upgrades settings.
+      - C(origins) is the exact C(Unattended-Upgrade::Origins-Pattern) list (empty accepts any list
+        that has a security origin); C(reboot) and C(reboot_time) the automatic reboot settings.
+    type: dict
+    default: {}
+  net_sysctl:
+    description: OS-11. Expected network kernel parameters.
+    type: dict
+    default: {}
+  kernel_sysctl:
+    description: OS-16. Expected kernel parameters.
+    type: dict
+    default: {}
+  umask:
+    description: OS-13. The expected C(UMASK) of /etc/login.defs, applied to sessions by pam_umask.
+    type: str
+    default: "027"
+  password_aging:
+    description: OS-14. Expected /etc/login.defs values, for example C(PASS_MAX_DAYS).
+    type: dict
+    default: {}
+  file_permissions:
+    description:
+      - OS-15. Paths with the most permissive C(mode) allowed, and their C(owner) and C(group).
+      - Paths that do not exist are reported, not failed.
+    type: list
+    elements: dict
+    default: []
+  banner:
+    description: OS-17. The text /etc/issue and /etc/issue.net must hold.
+    type: str
+    default: ""
+  ssh_banner:
+    description: OS-17. Whether C(sshd) must show /etc/issue.net before login.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything, in check mode or not.
+  diff_mode:
+    support: none
+seealso:
+  - module: insightengine.hardening.os_facts
+"""
+
+EXAMPLES = r"""
+- name: Audit SSH root login and the firewall only
+  insightengine.hardening.os_verify:
+    ssh_port: 2222
+    firewall_rules:
+      - {port: 2222, proto: tcp, from: any}
+      - {port: 443, proto: tcp, from: any}
+    skip:
+      OS-01: not audited here
+    strict: false
+  register: os_audit
+
+- name: Show what drifted
+  ansible.builtin.debug:
+    msg: "{{ os_audit.report }}"
+"""
+
+RETURN = r"""
+layer:
+  description: The layer the findings belong to.
+  type: str
+  returned: always
+  sample: os
+findings:
+  description:
+    - One finding per control, in control order.
+    - When the task fails (O(strict)), only the failing controls, so that the failure stays readable;
+      RV(report) still has a line for every control.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    id:
+      description: The control ID.
+      type: str
+      sample: OS-02
+    title:
+      description: What the control ensures.
+      type: str
+      sample: SSH root login disabled
+    guide:
+      description: The line of the hardening guide the control implements.
+      type: str
+    status:
+      description: C(pass), C(fail) or C(skipped).
+      type: str
+      sample: fail
+    expected:
+      description: What the control expects.
+      type: raw
+      sample: {permitrootlogin: "no"}
+    actual:
+      description: What the host has (for a failure, only the values that differ).
+      type: raw
+      sample: {permitrootlogin: "yes"}
+    reason:
+      description: Why the control was skipped, or why its state could not be read.
+      type: str
+    remediation:
+      description: How to fix a failing control; null unless the status is C(fail).
+      type: str
+summary:
+  description: How many controls pass, fail and were skipped.
+  type: dict
+  returned: always
+  sample: {pass: 15, fail: 1, skipped: 1}
+failed_controls:
+  description: IDs of the failing controls.
+  type: list
+  elements: str
+  returned: always
+  sample: [OS-02]
+report:
+  description: One readable line per control.
+  type: list
+  elements: str
+  returned: always
+  sample:
+    - "OS-02   FAIL     SSH root login disabled: expected permitrootlogin=no; actual permitrootlogin=yes"
+"""
+
+import os
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
+    Findings,
+    findings_argument_spec,
+)
+
+SSH_CONTROLS = ("OS-02", "OS-03", "OS-04", "OS-05", "OS-06", "OS-07")
+SECURITY_ORIGIN = ("security", "Security")
+
+
+class OsVerifier:
+    def __init__(self, params: dict[str, t.Any], reader: _os.HostReader, findings: Findings):
+        self.p = params
+        self.reader = reader
+        self.f = findings
+
+    def run(self) -> None:
+        self.packages()
+        self.ssh()
+        self.firewall()
+        self.updates()
+        self.sysctls("OS-11", self.p["net_sysctl"])
+        self.sysctls("OS-16", self.p["kernel_sysctl"])
+        self.core_dumps()
+        self.login_defs()
+        self.file_permissions()
+        self.banner()
+
+    # OS-01
+    def packages(self) -> None:
+        if not self.f.wanted("OS-01"):
+            return
+        installed = self.reader.installed_packages()
+        present = sorted(set(self.p["packages_absent"]) & installed)
+        expected: dict[str, t.Any] = {"installed": []}
+        actual: dict[str, t.Any] = {"installed": present}
+        if self.p["no_recommends"]:
+            apt = self.reader.apt_config()
+            expected.update({"APT::Install-Recommends": False, "APT::Install-Suggests": False})
+            actual.update({
+                "APT::Install-Recommends": bool(_os.apt_true(apt, "APT::Install-Recommends")),
+                "APT::Install-Suggests": bool(_os.apt_true(apt, "APT::Install-Suggests")),
+            })
+        self.f.compare("OS-01", expected, actual)
+
+    # OS-02 .. OS-07
+    def ssh(self) -> None:
+        config, error = self.reader.sshd()
+        if config is None:
+            for cid in SSH_CONTROLS:
+                if self.f.wanted(cid):
+                    self.f.error(cid, error or "sshd configuration unreadable")
+            return
+        value = lambda key: _os.sshd_value(config, key)  # noqa: E731
+
+        if self.f.wanted("OS-02"):
+            self.f.compare("OS-02", {"permitrootlogin": "no"}, {"permitrootlogin": value("permitrootlogin")})
+
+        if self.f.wanted("OS-03"):
+            expected = {
+                "passwordauthentication": "no",
+                "kbdinteractiveauthentication": "no",
+                "pubkeyauthentication": "yes",
+                "permitemptypasswords": "no",
+                "hostbasedauthentication": "no",
+            }
+            self.f.compare("OS-03", expected, {k: value(k) for k in expected})
+
+        if self.f.wanted("OS-04"):
+            port = self.p["ssh_port"]
+            configured = sorted(int(p) for p in config.get("port", []))
+            listening = self.reader.sshd_listening_ports()
+            actual = {"configured": configured, "listening": listening}
+            ok = configured == [port] and (listening is None or listening == [port])
+            self.f.check("OS-04", ok, {"configured": [port], "listening": [port]}, actual)
+
+        if self.f.wanted("OS-05"):
+            self.ssh_crypto(config)
+
+        if self.f.wanted("OS-06"):
+            expected = {k.lower(): str(v) for k, v in self.p["ssh_settings"].items()}
+            self.f.compare("OS-06", expected, {k: value(k) for k in expected})
+
+        if self.f.wanted("OS-07"):
+            users, groups = self.p["ssh_allow_users"], self.p["ssh_allow_groups"]
+            if not users and not groups:
+                self.f.skip("OS-07", "no AllowUsers or AllowGroups configured")
+            else:
+                self.f.compare(
+                    "OS-07",
+                    {"allowusers": sorted(users), "allowgroups": sorted(groups)},
+                    {"allowusers": sorted(_os.sshd_words(config, "allowusers")),
+                     "allowgroups": sorted(_os.sshd_words(config, "allowgroups"))},
+                )
+
+    def ssh_crypto(self, config: dict[str, list[str]]) -> None:
+        keys = ("kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms")
+        actual = {k: _os.sshd_list(config, k) for k in keys}
+        expected = {k: list(v) for k, v in self.p["ssh_crypto"].items() if v}
+        wrong = {k: actual.get(k) for k, v in expected.items() if actual.get(k) != v}
+        weak = sorted({a for k in keys for a in _os.weak_algorithms(actual[k])})
+        if weak:
+            wrong["weak"] = weak
+        if any(k.startswith("diffie-hellman-group-exchange") for k in actual["kexalgorithms"]):
+            moduli_file = _os.sshd_value(config, "modulifile") or "/etc/ssh/moduli"
+            min_bits = _os.parse_moduli_min_bits(self.reader.read(moduli_file) or "")
+            if min_bits is not None and min_bits < _os.MODULI_MIN_BITS:
+                wrong["moduli_min_bits"] = min_bits + 1
+        expected["weak"] = []
+        self.f.check("OS-05", not wrong, expected, wrong or actual)
+
+    # OS-08, OS-09
+    def firewall(self) -> None:
+        if not (self.f.wanted("OS-08") or self.f.wanted("OS-09")):
+            return
+        ufw = self.reader.ufw()
+        if ufw is None:
+            for cid in ("OS-08", "OS-09"):
+                if self.f.wanted(cid):
+                    self.f.error(cid, "ufw is not installed")
+            return
+        if self.f.wanted("OS-08"):
+            expected = {"active": True, **{f"default {k}": v for k, v in self.p["firewall_defaults"].items()}}
+            actual = {"active": ufw["active"], **{f"default {k}": ufw["defaults"].get(k) for k in self.p["firewall_defaults"]}}
+            if ufw.get("error"):
+                actual["error"] = ufw["error"]
+            self.f.compare("OS-08", expected, actual)
+        if self.f.wanted("OS-09"):
+            wanted = [f"{r['port']}/{r.get('proto', 'tcp')} from {r.get('from', 'any')}" for r in self.p["firewall_rules"]]
+            missing = [
+                text for text, r in zip(wanted, self.p["firewall_rules"])
+                if not (ufw["active"] and _os.ufw_allows(ufw["rules"], r["port"], r.get("proto", "tcp"), r.get("from", "any")))
+            ]
+            actual = {"active": ufw["active"], "missing": missing,
+                      "rules": [f"{r['to']} {r['action']} from {r['from']}" for r in ufw["rules"] if not r["v6"]]}
+            self.f.check("OS-09", not missing, {"active": True, "allowed": wanted}, actual)
+
+    # OS-10
+    def updates(self) -> None:
+        if not self.f.wanted("OS-10"):
+            return
+        apt = self.reader.apt_config()
+        wanted = self.p["updates"]
+        origins = apt.get("Unattended-Upgrade::Origins-Pattern", []) + apt.get("Unattended-Upgrade::Allowed-Origins", [])
+        actual = {
+            "unattended-upgrades installed": "unattended-upgrades" in self.reader.installed_packages(),
+            "APT::Periodic::Update-Package-Lists": bool(_os.apt_true(apt, "APT::Periodic::Update-Package-Lists")),
+            "APT::Periodic::Unattended-Upgrade": bool(_os.apt_true(apt, "APT::Periodic::Unattended-Upgrade")),
+            "security origin": any(s in o for o in origins for s in SECURITY_ORIGIN),
+            "apt-daily.timer": self.reader.unit_enabled("apt-daily.timer"),
+            "apt-daily-upgrade.timer": self.reader.unit_enabled("apt-daily-upgrade.timer"),
+        }
+        expected: dict[str, t.Any] = {
+            "unattended-upgrades installed": True,
+            "APT::Periodic::Update-Package-Lists": True,
+            "APT::Periodic::Unattended-Upgrade": True,
+            "security origin": True,
+            "apt-daily.timer": "enabled",
+            "apt-daily-upgrade.timer": "enabled",
+        }
+        if wanted.get("origins"):
+            expected["origins"] = list(wanted["origins"])
+            actual["origins"] = apt.get("Unattended-Upgrade::Origins-Pattern", [])
+        if "reboot" in wanted:
+            expected["Unattended-Upgrade::Automatic-Reboot"] = bool(wanted["reboot"])
+            actual["Unattended-Upgrade::Automatic-Reboot"] = bool(_os.apt_true(apt, "Unattended-Upgrade::Automatic-Reboot"))
+            if wanted["reboot"] and wanted.get("reboot_time"):
+                expected["Unattended-Upgrade::Automatic-Reboot-Time"] = str(wanted["reboot_time"])
+                actual["Unattended-Upgrade::Automatic-Reboot-Time"] = (apt.get("Unattended-Upgrade::Automatic-Reboot-Time") or [None])[-1]
+        self.f.compare("OS-10", expected, actual)
+
+    # OS-11, OS-16
+    def sysctls(self, cid: str, wanted: dict[str, t.Any]) -> None:
+        if not self.f.wanted(cid):
+            return
+        plan = _os.sysctl_plan(self.reader, wanted, self.reader.container())
+        if not plan["values"]:
+            reasons = sorted(set(plan["not_applicable"].values()))
+            self.f.skip(cid, "; ".join(reasons) or "no parameters configured", actual=plan["not_applicable"])
+            return
+        expected = {k: _os.normalize_sysctl(wanted[k]) for k in plan["values"]}
+        if plan["drift"]:
+            self.f.check(cid, False, expected, {k: plan["values"][k] for k in plan["drift"]})
+        else:
+            self.f.check(cid, True, expected, {"values": plan["values"], "not applicable": plan["not_applicable"]})
+
+    # OS-12
+    def core_dumps(self) -> None:
+        if not self.f.wanted("OS-12"):
+            return
+        files = ["/etc/security/limits.conf"] + self._dir_files("/etc/security/limits.d", ".conf")
+        limits = _os.parse_limits(self.reader.read(f) or "" for f in files)
+        expected = {"limits * hard core": "0", "limits root hard core": "0"}
+        actual = {"limits * hard core": limits.get("*"), "limits root hard core": limits.get("root")}
+        manager = self.reader.systemd_property("DefaultLimitCORE")
+        if manager is not None:
+            expected["systemd DefaultLimitCORE"] = "0"
+            actual["systemd DefaultLimitCORE"] = manager
+        self.f.compare("OS-12", expected, actual)
+
+    # OS-13, OS-14
+    def login_defs(self) -> None:
+        defs = _os.parse_login_defs(self.reader.read("/etc/login.defs") or "")
+        if self.f.wanted("OS-13"):
+            session = self.reader.read("/etc/pam.d/common-session") or ""
+            self.f.compare(
+                "OS-13",
+                {"UMASK": self.p["umask"], "pam_umask": True},
+                {"UMASK": defs.get("UMASK"), "pam_umask": _os.pam_has_module(session, "pam_umask.so")},
+            )
+        if self.f.wanted("OS-14"):
+            expected = {k: str(v) for k, v in self.p["password_aging"].items()}
+            self.f.compare("OS-14", expected, {k: defs.get(k) for k in expected})
+
+    # OS-15
+    def file_permissions(self) -> None:
+        if not self.f.wanted("OS-15"):
+            return
+        wrong, absent, modes = {}, [], {}
+        for item in self.p["file_permissions"]:
+            st = self.reader.stat(item["path"])
+            if not st["exists"]:
+                absent.append(item["path"])
+                continue
+            modes[item["path"]] = f"{st['mode']} {st['owner']}:{st['group']}"
+            problems = _os.permission_problems(st, item)
+            if problems:
+                wrong[item["path"]] = ", ".join(problems)
+        expected = {i["path"]: f"{i['mode']} {i.get('owner', '')}:{i.get('group', '')}" for i in self.p["file_permissions"]}
+        if wrong:
+            self.f.check("OS-15", False, expected, wrong)
+        else:
+            self.f.check("OS-15", True, expected, {"modes": modes, "absent": absent})
+
+    # OS-17
+    def banner(self) -> None:
+        if not self.f.wanted("OS-17"):
+            return
+        text = self.p["banner"].strip()
+        expected: dict[str, t.Any] = {"/etc/issue": text, "/etc/issue.net": text}
+        actual: dict[str, t.Any] = {p: (self.reader.read(p) or "").strip() for p in expected}
+        if self.p["ssh_banner"]:
+            config, error = self.reader.sshd()
+            expected["sshd banner"] = "/etc/issue.net"
+            actual["sshd banner"] = _os.sshd_value(config, "banner") if config else error
+        self.f.compare("OS-17", expected, actual)
+
+    @staticmethod
+    def _dir_files(directory: str, suffix: str) -> list[str]:
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(suffix))
+        except OSError:
+            return []
+        return [os.path.join(directory, n) for n in names]
+
+
+def main() -> None:
+    argument_spec = {
+        "packages_absent": {"type": "list", "elements": "str", "default": []},
+        "no_recommends": {"type": "bool", "default": True},
+        "ssh_port": {"type": "int", "default": 22},
+        "ssh_crypto": {"type": "dict", "default": {}},
+        "ssh_settings": {"type": "dict", "default": {}},
+        "ssh_allow_users": {"type": "list", "elements": "str", "default": []},
+        "ssh_allow_groups": {"type": "list", "elements": "str", "default": []},
+        "firewall_defaults": {"type": "dict", "default": {"incoming": "deny", "outgoing": "allow"}},
+        "firewall_rules": {"type": "list", "elements": "dict", "default": []},
+        "updates": {"type": "dict", "default": {}},
+        "net_sysctl": {"type": "dict", "default": {}},
+        "kernel_sysctl": {"type": "dict", "default": {}},
+        "umask": {"type": "str", "default": "027"},
+        "password_aging": {"type": "dict", "default": {}, "no_log": False},
+        "file_permissions": {"type": "list", "elements": "dict", "default": []},
+        "banner": {"type": "str", "default": ""},
+        "ssh_banner": {"type": "bool", "default": True},
+    }
+    argument_spec.update(findings_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        findings = Findings("os", _os.CATALOG, module.params["skip"])
+    except ValueError as exc:
+        module.fail_json(msg=f"skip: {exc}")
+    reader = _os.HostReader(
+        run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
+        which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
+    )
+    OsVerifier(module.params, reader, findings).run()
+    result = findings.result(strict=module.params["strict"])
+    if result.pop("failed"):
+        module.fail_json(**result)
+    for line in result["report"]:
+        if " FAIL " in line:
+            module.warn(line)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
