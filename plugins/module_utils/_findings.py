@@ -65,6 +65,8 @@ def findings_argument_spec() -> dict[str, t.Any]:
 
 
 def _short(value: t.Any, limit: int = 160) -> str:
+    if isinstance(value, str):
+        value = " ".join(value.split())
     if isinstance(value, dict):
         text = ", ".join(f"{k}={_short(v, limit)}" for k, v in value.items())
     elif isinstance(value, (list, tuple)):
@@ -74,6 +76,13 @@ def _short(value: t.Any, limit: int = 160) -> str:
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _difference(expected: t.Any, actual: t.Any) -> str:
+    """What differs, key by key when both sides are mappings."""
+    if isinstance(expected, dict) and isinstance(actual, dict) and actual and set(actual) <= set(expected):
+        return "; ".join(f"{k}={_short(actual[k], 80)} (want {_short(expected[k], 80)})" for k in actual)
+    return f"expected {_short(expected)}; actual {_short(actual)}"
 
 
 class Findings:
@@ -150,8 +159,7 @@ class Findings:
         for f in self.findings():
             line = f"{f.control.id:<7} {f.status.upper():<8} {f.control.title}"
             if f.status == FAIL:
-                detail = f.reason or f"expected {_short(f.expected)}; actual {_short(f.actual)}"
-                line += f": {detail}"
+                line += f": {f.reason or _difference(f.expected, f.actual)}"
             elif f.status == SKIPPED:
                 line += f": {f.reason}"
             lines.append(line)
