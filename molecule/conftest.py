@@ -1,0 +1,206 @@
+"""Helpers shared by the testinfra verifiers of every Molecule scenario.
+
+The verifiers assert real effects (a login that is refused, a port that does
+not answer) and drive ansible-playbook themselves for what Molecule's own
+sequence does not cover: check mode after converge, injected drift, bad
+input, and runs over a real SSH connection instead of ``docker exec``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+SCENARIO_DIR = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."))
+EPHEMERAL_DIR = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"))
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+TEST_KEY = EPHEMERAL_DIR / "id_ed25519"
+OPERATOR_PASSWORD = os.environ.get("OPERATOR_PASSWORD") or "operator-Passw0rd-test"
+
+
+@dataclass
+class PlaybookRun:
+    """An ansible-playbook run, read through the json stdout callback."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    data: dict = field(default_factory=dict)
+
+    @property
+    def stats(self) -> dict:
+        return self.data.get("stats", {})
+
+    def changed(self, host: str) -> int:
+        return self.stats.get(host, {}).get("changed", 0)
+
+    def results(self, host: str):
+        """(task name, result) of every task that ran on host, in order."""
+        for play in self.data.get("plays", []):
+            for task in play.get("tasks", []):
+                result = task.get("hosts", {}).get(host)
+                if result is not None:
+                    yield task["task"]["name"], result
+
+    def changed_tasks(self, host: str) -> list[str]:
+        return [name for name, result in self.results(host) if result.get("changed")]
+
+    def verify(self, host: str, layer: str) -> dict:
+        """The result of the layer's verify module on host."""
+        for _, result in self.results(host):
+            if result.get("layer") == layer and "report" in result:
+                return result
+        raise AssertionError(f"no {layer} verify result for {host}:\n{self.stdout[-3000:]}{self.stderr[-2000:]}")
+
+    def statuses(self, host: str, layer: str) -> dict[str, str]:
+        """Control ID -> status, from the report lines (complete even when the task failed)."""
+        return {line.split()[0]: line.split()[1].lower() for line in self.verify(host, layer)["report"]}
+
+    def failure_messages(self, host: str) -> str:
+        messages = [str(result.get("msg", "")) for _, result in self.results(host) if result.get("failed")]
+        return "\n".join(messages)
+
+
+def run_playbook(
+    playbook: str | Path,
+    *,
+    check: bool = False,
+    diff: bool = False,
+    extra_vars: dict | None = None,
+    limit: str | None = None,
+    inventory: str | Path | None = None,
+    timeout: int = 900,
+) -> PlaybookRun:
+    cmd = ["ansible-playbook", "-i", str(inventory or INVENTORY), str(playbook)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if limit:
+        cmd += ["--limit", limit]
+    if extra_vars:
+        cmd += ["--extra-vars", json.dumps(extra_vars)]
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report", ANSIBLE_DEPRECATION_WARNINGS="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    # The json callback prints one document; the report callback adds lines after it.
+    start = proc.stdout.find("{")
+    try:
+        data = json.JSONDecoder().raw_decode(proc.stdout[start:])[0] if start >= 0 else {}
+    except ValueError:
+        data = {}
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data)
+
+
+def molecule_hosts() -> list[str]:
+    with open(INVENTORY, encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    return sorted(inventory["all"]["hosts"])
+
+
+def container_ip(name: str) -> str:
+    out = subprocess.run(
+        ["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert out, f"{name} has no IP address"
+    return out[0]
+
+
+def ssh(ip: str, port: int, user: str, command: str = "true", *, password: str | None = None,
+        key: Path | None = TEST_KEY) -> subprocess.CompletedProcess:
+    """A real OpenSSH client login from the controller, with the key, or
+    with only the password (offered through SSH_ASKPASS)."""
+    options = [
+        "-o", "StrictHostKeyChecking=no",
+        "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "ConnectTimeout=5",
+        "-o", "LogLevel=ERROR",
+    ]
+    env = dict(os.environ)
+    if password is None:
+        options += ["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-i", str(key)]
+    else:
+        askpass = EPHEMERAL_DIR / "askpass.sh"
+        askpass.write_text(f"#!/bin/sh\necho '{password}'\n")
+        askpass.chmod(0o700)
+        env.update(SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY="none")
+        options += ["-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
+                    "-o", "PreferredAuthentications=password,keyboard-interactive"]
+    cmd = ["ssh", *options, "-p", str(port), f"{user}@{ip}", command]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+def tcp_open(ip: str, port: int, timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((ip, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(predicate, timeout: float = 20.0, step: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def host_fingerprint(name: str, commands: list[str]) -> str:
+    """A digest of everything a bad-input run must leave alone: the content
+    and mode of every file under /etc, plus effective-state commands."""
+    script = (
+        "find /etc -xdev \\( -type f -o -type l \\) -printf '%p %m %U:%G\\n' | sort | sha256sum; "
+        "find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; "
+        + "; ".join(f"{c} 2>&1 | sha256sum" for c in commands)
+    )
+    out = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    return hashlib.sha256(out.encode()).hexdigest()
+
+
+def ssh_inventory(path: Path, hosts: dict[str, str], port: int, **host_vars) -> Path:
+    """An inventory that reaches the containers over real SSH as operator."""
+    inventory = {
+        "all": {
+            "hosts": {name: {"ansible_host": ip} for name, ip in hosts.items()},
+            "vars": {
+                "ansible_connection": "ansible.builtin.ssh",
+                "ansible_port": port,
+                "ansible_user": "operator",
+                "ansible_ssh_private_key_file": str(TEST_KEY),
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                "ansible_become": True,
+                "ansible_python_interpreter": "/usr/bin/python3",
+                **host_vars,
+            },
+        }
+    }
+    path.write_text(yaml.safe_dump(inventory))
+    return path
+
+
+@pytest.fixture(scope="session")
+def hosts() -> list[str]:
+    return molecule_hosts()
+
+
+@pytest.fixture(scope="session")
+def ips(hosts) -> dict[str, str]:
+    return {name: container_ip(name) for name in hosts}
+
+
+@pytest.fixture(scope="session")
+def converge_playbook() -> Path:
+    return SCENARIO_DIR / "converge.yml"

@@ -1,0 +1,234 @@
+"""The os layer, measured by its effects on Debian 12 and 13.
+
+Order matters: effect tests first, then check mode, drift and bad input
+(each leaves the hosts converged), and last the SSH port moves over a real
+SSH connection, which change the port for good.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from conftest import (
+    OPERATOR_PASSWORD,
+    host_fingerprint,
+    run_playbook,
+    ssh,
+    ssh_inventory,
+    tcp_open,
+    wait_for,
+)
+
+PORT = 2222
+
+
+def sshd_t(host) -> dict[str, str]:
+    out = host.check_output("sshd -T")
+    config: dict[str, str] = {}
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        config.setdefault(key, value)
+    return config
+
+
+# --- effective state ----------------------------------------------------------
+
+def test_sshd_effective_configuration(host):
+    config = sshd_t(host)
+    assert config["permitrootlogin"] == "no"
+    assert config["passwordauthentication"] == "no"
+    assert config["kbdinteractiveauthentication"] == "no"
+    assert config["x11forwarding"] == "no"
+    assert int(config["maxauthtries"]) <= 3
+    for key in ("ciphers", "macs", "kexalgorithms", "hostkeyalgorithms"):
+        for algorithm in config[key].split(","):
+            assert not re.search(r"sha1|md5|-cbc|nistp.*ecdh|ecdh-sha2|group14|group1-|umac-64|ssh-rsa$", algorithm), (key, algorithm)
+
+
+def test_sshd_listens_only_on_the_configured_port(host):
+    listeners = host.check_output("ss -Htlnp")
+    ports = {int(m) for m in re.findall(r":(\d+)\s.*\"sshd\"", listeners)}
+    assert ports == {PORT}
+
+
+def test_firewall_is_active_and_denies_incoming(host):
+    status = host.check_output("ufw status verbose")
+    assert "Status: active" in status
+    assert "deny (incoming)" in status
+    for rule in (f"{PORT}/tcp", "80/tcp", "443/tcp"):
+        assert re.search(rf"^{re.escape(rule)}\s+ALLOW IN\s+Anywhere", status, re.M), rule
+
+
+def test_unattended_security_upgrades_are_on(host):
+    dump = host.check_output("apt-config dump")
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in dump
+    assert "label=Debian-Security" in dump
+    assert host.service("apt-daily-upgrade.timer").is_enabled
+
+
+def test_core_dumps_are_off_for_services(host):
+    assert host.check_output("systemctl show --property=DefaultLimitCORE") == "DefaultLimitCORE=0"
+
+
+# --- real effects, from outside the containers ----------------------------------
+
+def test_key_login_works_on_the_new_port(ips):
+    for name, ip in ips.items():
+        result = ssh(ip, PORT, "operator", "id -un")
+        assert result.returncode == 0, (name, result.stderr)
+        assert result.stdout.strip() == "operator"
+
+
+def test_password_login_is_refused(ips):
+    for name, ip in ips.items():
+        result = ssh(ip, PORT, "operator", password=OPERATOR_PASSWORD)
+        assert result.returncode == 255, (name, result.stdout)
+        # sshd offers nothing but public keys: the right password is never asked for.
+        assert "Permission denied (publickey)" in result.stderr, (name, result.stderr)
+
+
+def test_root_login_is_refused_even_with_an_authorized_key(ips):
+    for name, ip in ips.items():
+        result = ssh(ip, PORT, "root")
+        assert result.returncode == 255, (name, result.stdout)
+        assert "Permission denied" in result.stderr
+
+
+def test_firewall_drops_a_port_it_does_not_list(host, ips):
+    name = host.backend.get_hostname()
+    ip = ips[name]
+    host.run("systemd-run --unit=probe-8081 python3 -m http.server 8081")
+    host.run("systemd-run --unit=probe-80 python3 -m http.server 80")
+    try:
+        assert wait_for(lambda: host.run("python3 -c \"import urllib.request as u; u.urlopen('http://127.0.0.1:8081')\"").rc == 0)
+        assert wait_for(lambda: tcp_open(ip, 80)), "the listed port 80 should answer from outside"
+        assert not tcp_open(ip, 8081), "port 8081 is not listed, yet it answered from outside"
+        assert not tcp_open(ip, 22), "sshd moved to 2222; port 22 must be closed"
+    finally:
+        host.run("systemctl stop probe-8081 probe-80")
+
+
+# --- check mode, drift, bad input -------------------------------------------------
+
+def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
+    run = run_playbook(converge_playbook, check=True, diff=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    for name in hosts:
+        assert run.changed(name) == 0, (name, run.changed_tasks(name))
+        statuses = run.statuses(name, "os")
+        assert len(statuses) == 17
+        assert "fail" not in statuses.values(), statuses
+
+
+DRIFT = {
+    # control: (how it drifts, behind the role's back)
+    "OS-01": "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y -qq telnet >/dev/null",
+    "OS-02": "sed -i 's/^PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config.d/00-insightengine-hardening.conf",
+    "OS-09": "ufw delete allow 443/tcp",
+    "OS-12": "sed -i 's/hard    core    0/hard    core    unlimited/' /etc/security/limits.d/10-insightengine-hardening.conf",
+    "OS-14": "echo 'PASS_MAX_DAYS 99999' >> /etc/login.defs",
+    "OS-15": "chmod 0755 /etc/cron.daily",
+    "OS-17": "echo 'Debian GNU/Linux' > /etc/issue.net",
+}
+
+
+def test_drift_is_reported_per_control_then_repaired(hosts, converge_playbook):
+    for name in hosts:
+        script = " && ".join(DRIFT.values())
+        drift = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
+        assert drift.returncode == 0, (name, drift.stdout, drift.stderr)
+
+    check = run_playbook(converge_playbook, check=True)
+    assert check.rc == 0, "check mode must report drift, not fail:\n" + check.stdout[-3000:]
+    for name in hosts:
+        statuses = check.statuses(name, "os")
+        failing = {cid for cid, status in statuses.items() if status == "fail"}
+        assert failing == set(DRIFT), (name, statuses)
+        changed = " ".join(check.changed_tasks(name))
+        for cid in DRIFT:
+            assert cid in changed or cid.replace("-0", "-") in changed or "OS-02..07" in changed, (name, cid, changed)
+
+    repair = run_playbook(converge_playbook)
+    assert repair.rc == 0, repair.stdout[-3000:]
+    again = run_playbook(converge_playbook, check=True)
+    for name in hosts:
+        assert again.changed(name) == 0, (name, again.changed_tasks(name))
+        assert "fail" not in again.statuses(name, "os").values()
+
+
+BAD_INPUT = [
+    # (extra vars, the variable the error must name)
+    ({"os_ssh_port": 70000}, "os_ssh_port"),
+    ({"os_ssh_port": "ssh"}, "os_ssh_port"),
+    ({"os_ssh_ciphers": ["aes128-cbc"]}, "os_ssh_ciphers"),
+    ({"os_ssh_macs": ["hmac-sha1"]}, "os_ssh_macs"),
+    ({"os_ssh_max_auth_tries": 0}, "os_ssh_max_auth_tries"),
+    ({"os_firewall_ssh_from": []}, "os_firewall_ssh_from"),
+    ({"os_firewall_allow": [{"port": 0, "proto": "tcp"}]}, "os_firewall_allow"),
+    ({"os_umask": "020"}, "os_umask"),
+    ({"os_sysctl_overrides": {"kernel.sysrq; reboot": 1}}, "os_sysctl_overrides"),
+    # Lockout protection: the login user must keep a way in.
+    ({"os_ssh_login_user": "operator", "os_ssh_allow_users": ["deploy"]}, "os_ssh_allow_users"),
+    ({"os_ssh_login_user": "nokeys"}, "os_ssh_key_only_enabled"),
+    ({"os_ssh_login_user": "root"}, "os_ssh_root_login_disabled_enabled"),
+    ({"os_ssh_login_user": "ghost"}, "os_ssh_login_user"),
+]
+FINGERPRINT_COMMANDS = ["sshd -T", "ufw status verbose", "ss -Htln"]
+
+
+@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUT, ids=[v for _, v in BAD_INPUT])
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge_playbook, extra_vars, variable):
+    name = hosts[0]
+    before = host_fingerprint(name, FINGERPRINT_COMMANDS)
+    run = run_playbook(converge_playbook, extra_vars=extra_vars, limit=name)
+    assert run.rc != 0, f"{extra_vars} was accepted"
+    assert run.changed(name) == 0
+    assert variable in run.failure_messages(name), run.failure_messages(name)
+    assert host_fingerprint(name, FINGERPRINT_COMMANDS) == before
+
+
+# --- over a real SSH connection ------------------------------------------------------
+
+def test_allow_list_that_excludes_the_ssh_login_user_is_refused(hosts, ips, converge_playbook, tmp_path):
+    """Over SSH the login user is found without being named."""
+    inventory = ssh_inventory(tmp_path / "ssh.yml", ips, PORT, os_ssh_port=PORT)
+    before = {name: host_fingerprint(name, FINGERPRINT_COMMANDS) for name in hosts}
+    run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_allow_users": ["deploy"]})
+    assert run.rc != 0
+    for name in hosts:
+        assert "exclude operator" in run.failure_messages(name)
+        assert host_fingerprint(name, FINGERPRINT_COMMANDS) == before[name]
+
+
+def test_port_move_over_ssh_proves_a_fresh_login_first(hosts, ips, converge_playbook, tmp_path):
+    inventory = ssh_inventory(tmp_path / "ssh.yml", ips, PORT)
+    run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_port": 2200})
+    assert run.rc == 0, run.stdout[-4000:]
+    for name, ip in ips.items():
+        assert any("Log in afresh on port 2200" in task for task, _ in run.results(name))
+        assert ssh(ip, 2200, "operator", "id -un").stdout.strip() == "operator"
+        assert not tcp_open(ip, PORT), f"{name}: the old port still answers"
+        assert "fail" not in run.statuses(name, "os").values()
+
+
+def test_port_move_that_cannot_log_in_rolls_back(hosts, ips, converge_playbook, tmp_path):
+    # Something the role does not manage refuses every login on the new port.
+    for name in hosts:
+        subprocess.run(
+            ["docker", "exec", name, "sh", "-c",
+             "printf 'Match LocalPort 2201\\n    DenyUsers *\\n' > /etc/ssh/sshd_config.d/99-test-deny.conf"],
+            check=True,
+        )
+    inventory = ssh_inventory(tmp_path / "ssh.yml", ips, 2200)
+    run = run_playbook(converge_playbook, inventory=inventory,
+                       extra_vars={"os_ssh_port": 2201, "os_ssh_port_change_timeout": 8})
+    assert run.rc != 0
+    for name, ip in ips.items():
+        assert "put back on port(s) 2200" in run.failure_messages(name)
+        assert ssh(ip, 2200, "operator", "id -un").stdout.strip() == "operator"
+        assert not tcp_open(ip, 2201)
+        dropin = subprocess.run(["docker", "exec", name, "grep", "^Port", "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"],
+                                capture_output=True, text=True, check=True).stdout
+        assert dropin.split() == ["Port", "2200"]
