@@ -56,7 +56,7 @@ class PlaybookRun:
 
     def verify(self, host: str, layer: str) -> dict:
         """The result of the layer's verify module on host."""
-        for _, result in self.results(host):
+        for _task, result in self.results(host):
             if result.get("layer") == layer and "report" in result:
                 return result
         raise AssertionError(f"no {layer} verify result for {host}:\n{self.stdout[-3000:]}{self.stderr[-2000:]}")
@@ -66,7 +66,7 @@ class PlaybookRun:
         return {line.split()[0]: line.split()[1].lower() for line in self.verify(host, layer)["report"]}
 
     def failure_messages(self, host: str) -> str:
-        messages = [str(result.get("msg", "")) for _, result in self.results(host) if result.get("failed")]
+        messages = [str(result.get("msg", "")) for _task, result in self.results(host) if result.get("failed")]
         return "\n".join(messages)
 
 
@@ -89,8 +89,13 @@ def run_playbook(
         cmd += ["--limit", limit]
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report", ANSIBLE_DEPRECATION_WARNINGS="0")
+    env = dict(
+        os.environ,
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
     # The json callback prints one document; the report callback adds lines after it.
     start = proc.stdout.find("{")
@@ -110,21 +115,28 @@ def molecule_hosts() -> list[str]:
 def container_ip(name: str) -> str:
     out = subprocess.run(
         ["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert out, f"{name} has no IP address"
     return out[0]
 
 
-def ssh(ip: str, port: int, user: str, command: str = "true", *, password: str | None = None,
-        key: Path | None = TEST_KEY) -> subprocess.CompletedProcess:
+def ssh(
+    ip: str, port: int, user: str, command: str = "true", *, password: str | None = None, key: Path | None = TEST_KEY
+) -> subprocess.CompletedProcess:
     """A real OpenSSH client login from the controller, with the key, or
     with only the password (offered through SSH_ASKPASS)."""
     options = [
-        "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "ConnectTimeout=5",
-        "-o", "LogLevel=ERROR",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout=5",
+        "-o",
+        "LogLevel=ERROR",
     ]
     env = dict(os.environ)
     if password is None:
@@ -134,11 +146,16 @@ def ssh(ip: str, port: int, user: str, command: str = "true", *, password: str |
         askpass.write_text(f"#!/bin/sh\necho '{password}'\n")
         askpass.chmod(0o700)
         env.update(SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY="none")
-        options += ["-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
-                    "-o", "PreferredAuthentications=password,keyboard-interactive"]
+        options += [
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+            "-o",
+            "PreferredAuthentications=password,keyboard-interactive",
+        ]
     cmd = ["ssh", *options, "-p", str(port), f"{user}@{ip}", command]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False, stdin=subprocess.DEVNULL)
 
 
 def tcp_open(ip: str, port: int, timeout: float = 3.0) -> bool:

@@ -7,6 +7,7 @@ IMAGE_REPO=${IMAGE_REPO:-insightengine-hardening/debian}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # Debian suite -> image tag
+# shellcheck disable=SC2034 # used by the scripts that source this file
 declare -A SUITES=([bookworm]=12 [trixie]=13)
 
 log() { printf '==> %s\n' "$*" >&2; }

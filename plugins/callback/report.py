@@ -123,13 +123,14 @@ class CallbackModule(CallbackBase):
             document["hosts"][host] = {}
             for layer, data in self.layers[host].items():
                 summary = data["summary"]
-                head = f"{host} {layer}: {summary.get('pass', 0)} pass, {summary.get('fail', 0)} fail, {summary.get('skipped', 0)} skipped"
+                counts = ", ".join(f"{summary.get(status, 0)} {status}" for status in ("pass", "fail", "skipped"))
+                head = f"{host} {layer}: {counts}"
                 self._display.display(head, color=C.COLOR_ERROR if summary.get("fail") else C.COLOR_OK)
                 lines = []
                 for line in data["report"]:
                     cid = line.split(None, 1)[0]
                     status = line.split()[1] if len(line.split()) > 1 else ""
-                    mark = f"  <- {verb}" if cid in changed else ""
+                    mark = f"  <- {verb}" if cid in changed and status != "SKIPPED" else ""
                     lines.append({"id": cid, "status": status.lower(), "line": line, verb.replace(" ", "_"): cid in changed})
                     if status == "PASS" and not show_passed and not mark:
                         continue

@@ -14,6 +14,7 @@ Private to the collection: no API promise.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import grp
 import hashlib
@@ -28,47 +29,109 @@ from ansible_collections.insightengine.hardening.plugins.module_utils._findings 
 GUIDE = "Security Hardening Guide §1 Operating System Hardening"
 
 CATALOG: tuple[Control, ...] = (
-    Control("OS-01", "Minimal install", f"{GUIDE}: Minimal Install - install only necessary packages",
-            "Purge the listed packages (apt-get purge) and set APT::Install-Recommends \"false\"."),
-    Control("OS-02", "SSH root login disabled", f"{GUIDE}: SSH Configuration - disable root login (PermitRootLogin no)",
-            "Set PermitRootLogin no in the first file sshd reads and reload sshd."),
-    Control("OS-03", "SSH key-based authentication only",
-            f"{GUIDE}: SSH Configuration - use key-based authentication only (PasswordAuthentication no)",
-            "Set PasswordAuthentication no, KbdInteractiveAuthentication no, PubkeyAuthentication yes."),
-    Control("OS-04", "SSH port", f"{GUIDE}: SSH Configuration - change default SSH port (optional, e.g., 2222)",
-            "Set Port to the configured port only and reload sshd; remove other Port lines."),
-    Control("OS-05", "SSH cryptography",
-            f"{GUIDE}: SSH Configuration (baseline) - modern key exchange, ciphers, MACs and host keys only",
-            "Set KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms and PubkeyAcceptedAlgorithms to the configured lists."),
-    Control("OS-06", "SSH session limits",
-            f"{GUIDE}: SSH Configuration (baseline) - MaxAuthTries, LoginGraceTime, no X11 or agent forwarding",
-            "Set the listed sshd options to the configured values and reload sshd."),
-    Control("OS-07", "SSH access limited to listed users and groups",
-            f"{GUIDE}: SSH Configuration (baseline) - optional AllowUsers/AllowGroups",
-            "Set AllowUsers/AllowGroups to the configured lists and reload sshd."),
-    Control("OS-08", "Firewall denies incoming by default",
-            f"{GUIDE}: Firewall (UFW) - deny all incoming by default (ufw default deny incoming)",
-            "ufw default deny incoming; ufw default allow outgoing; ufw enable."),
-    Control("OS-09", "Firewall allows SSH, HTTP and HTTPS",
-            f"{GUIDE}: Firewall (UFW) - allow SSH (ufw allow 2222/tcp) and HTTP/HTTPS (80/tcp, 443/tcp)",
-            "ufw allow each configured port (the SSH port first)."),
-    Control("OS-10", "Automatic security updates",
-            f"{GUIDE}: Updates - enable automatic security updates (unattended-upgrades)",
-            "Install unattended-upgrades, set APT::Periodic, security origins, enable apt-daily(-upgrade).timer."),
-    Control("OS-11", "Network stack sysctls", f"{GUIDE} (baseline): network sysctls - syncookies, rp_filter, no redirects or source routing",
-            "Write the values to /etc/sysctl.d and apply them with sysctl -w."),
-    Control("OS-12", "Core dumps disabled", f"{GUIDE} (baseline): core dumps off",
-            "Set hard core 0 in limits.d, DefaultLimitCORE=0 for systemd, Storage=none for systemd-coredump."),
-    Control("OS-13", "Restrictive default umask", f"{GUIDE} (baseline): restrictive default umask",
-            "Set UMASK in /etc/login.defs and enable pam_umask in common-session."),
-    Control("OS-14", "Password aging", f"{GUIDE} (baseline): password aging in login.defs",
-            "Set PASS_MAX_DAYS, PASS_MIN_DAYS and PASS_WARN_AGE in /etc/login.defs."),
-    Control("OS-15", "Cron and SSH file permissions", f"{GUIDE} (baseline): tight permissions on cron and SSH files",
-            "chmod/chown the listed paths to the configured mode and owner."),
-    Control("OS-16", "Kernel hardening sysctls", f"{GUIDE} (baseline): kernel sysctls such as kptr_restrict and dmesg_restrict",
-            "Write the values to /etc/sysctl.d and apply them with sysctl -w."),
-    Control("OS-17", "Login banner", f"{GUIDE} (baseline): login banner",
-            "Write the banner to /etc/issue and /etc/issue.net and set Banner /etc/issue.net in sshd."),
+    Control(
+        "OS-01",
+        "Minimal install",
+        f"{GUIDE}: Minimal Install - install only necessary packages",
+        'Purge the listed packages (apt-get purge) and set APT::Install-Recommends "false".',
+    ),
+    Control(
+        "OS-02",
+        "SSH root login disabled",
+        f"{GUIDE}: SSH Configuration - disable root login (PermitRootLogin no)",
+        "Set PermitRootLogin no in the first file sshd reads and reload sshd.",
+    ),
+    Control(
+        "OS-03",
+        "SSH key-based authentication only",
+        f"{GUIDE}: SSH Configuration - use key-based authentication only (PasswordAuthentication no)",
+        "Set PasswordAuthentication no, KbdInteractiveAuthentication no, PubkeyAuthentication yes.",
+    ),
+    Control(
+        "OS-04",
+        "SSH port",
+        f"{GUIDE}: SSH Configuration - change default SSH port (optional, e.g., 2222)",
+        "Set Port to the configured port only and reload sshd; remove other Port lines.",
+    ),
+    Control(
+        "OS-05",
+        "SSH cryptography",
+        f"{GUIDE}: SSH Configuration (baseline) - modern key exchange, ciphers, MACs and host keys only",
+        "Set KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms and PubkeyAcceptedAlgorithms to the configured lists.",
+    ),
+    Control(
+        "OS-06",
+        "SSH session limits",
+        f"{GUIDE}: SSH Configuration (baseline) - MaxAuthTries, LoginGraceTime, no X11 or agent forwarding",
+        "Set the listed sshd options to the configured values and reload sshd.",
+    ),
+    Control(
+        "OS-07",
+        "SSH access limited to listed users and groups",
+        f"{GUIDE}: SSH Configuration (baseline) - optional AllowUsers/AllowGroups",
+        "Set AllowUsers/AllowGroups to the configured lists and reload sshd.",
+    ),
+    Control(
+        "OS-08",
+        "Firewall denies incoming by default",
+        f"{GUIDE}: Firewall (UFW) - deny all incoming by default (ufw default deny incoming)",
+        "ufw default deny incoming; ufw default allow outgoing; ufw enable.",
+    ),
+    Control(
+        "OS-09",
+        "Firewall allows SSH, HTTP and HTTPS",
+        f"{GUIDE}: Firewall (UFW) - allow SSH (ufw allow 2222/tcp) and HTTP/HTTPS (80/tcp, 443/tcp)",
+        "ufw allow each configured port (the SSH port first).",
+    ),
+    Control(
+        "OS-10",
+        "Automatic security updates",
+        f"{GUIDE}: Updates - enable automatic security updates (unattended-upgrades)",
+        "Install unattended-upgrades, set APT::Periodic and security origins, "
+        "enable apt-daily.timer and apt-daily-upgrade.timer.",
+    ),
+    Control(
+        "OS-11",
+        "Network stack sysctls",
+        f"{GUIDE} (baseline): network sysctls - syncookies, rp_filter, no redirects or source routing",
+        "Write the values to /etc/sysctl.d and apply them with sysctl -w.",
+    ),
+    Control(
+        "OS-12",
+        "Core dumps disabled",
+        f"{GUIDE} (baseline): core dumps off",
+        "Set hard core 0 in limits.d, DefaultLimitCORE=0 for systemd, Storage=none for systemd-coredump.",
+    ),
+    Control(
+        "OS-13",
+        "Restrictive default umask",
+        f"{GUIDE} (baseline): restrictive default umask",
+        "Set UMASK in /etc/login.defs and enable pam_umask in common-session.",
+    ),
+    Control(
+        "OS-14",
+        "Password aging",
+        f"{GUIDE} (baseline): password aging in login.defs",
+        "Set PASS_MAX_DAYS, PASS_MIN_DAYS and PASS_WARN_AGE in /etc/login.defs.",
+    ),
+    Control(
+        "OS-15",
+        "Cron and SSH file permissions",
+        f"{GUIDE} (baseline): tight permissions on cron and SSH files",
+        "chmod/chown the listed paths to the configured mode and owner.",
+    ),
+    Control(
+        "OS-16",
+        "Kernel hardening sysctls",
+        f"{GUIDE} (baseline): kernel sysctls such as kptr_restrict and dmesg_restrict",
+        "Write the values to /etc/sysctl.d and apply them with sysctl -w.",
+    ),
+    Control(
+        "OS-17",
+        "Login banner",
+        f"{GUIDE} (baseline): login banner",
+        "Write the banner to /etc/issue and /etc/issue.net and set Banner /etc/issue.net in sshd.",
+    ),
 )
 
 # Algorithms that are never acceptable, whatever a configuration says: SHA-1,
@@ -99,6 +162,7 @@ def weak_algorithms(algorithms: t.Iterable[str]) -> list[str]:
 # Parsers: text in, data out
 # --------------------------------------------------------------------------
 
+
 def parse_sshd_t(text: str) -> dict[str, list[str]]:
     """``sshd -T`` output: ``key value`` per line; repeated keys accumulate."""
     config: dict[str, list[str]] = {}
@@ -106,7 +170,7 @@ def parse_sshd_t(text: str) -> dict[str, list[str]]:
         line = line.strip()
         if not line:
             continue
-        key, _, value = line.partition(" ")
+        key, _unused, value = line.partition(" ")
         config.setdefault(key.lower(), []).append(value.strip())
     return config
 
@@ -164,17 +228,19 @@ def parse_ufw_status(text: str) -> dict[str, t.Any]:
             v6 = to.endswith("(v6)") or src.endswith("(v6)")
             to = to.replace("(v6)", "").strip()
             src = src.replace("(v6)", "").strip()
-            port, _, proto = to.partition("/")
-            result["rules"].append({
-                "to": to,
-                "port": port,
-                "proto": proto or "any",
-                "action": m.group("action").lower(),
-                "direction": (m.group("direction") or "IN").lower(),
-                "from": "any" if src == "Anywhere" else src,
-                "v6": v6,
-                "comment": (m.group("comment") or "").strip() or None,
-            })
+            port, _unused, proto = to.partition("/")
+            result["rules"].append(
+                {
+                    "to": to,
+                    "port": port,
+                    "proto": proto or "any",
+                    "action": m.group("action").lower(),
+                    "direction": (m.group("direction") or "IN").lower(),
+                    "from": "any" if src == "Anywhere" else src,
+                    "v6": v6,
+                    "comment": (m.group("comment") or "").strip() or None,
+                }
+            )
     return result
 
 
@@ -204,7 +270,7 @@ def parse_ufw_user_rules(text: str) -> list[dict[str, t.Any]]:
     for line in text.splitlines():
         if not line.startswith("### tuple ### "):
             continue
-        fields = line[len("### tuple ### "):].split()
+        fields = line[len("### tuple ### ") :].split()
         if len(fields) < 7 or ":" in fields[0]:  # route rules are not incoming rules
             continue
         action, proto, dport, _dst, _sport, src, direction = fields[:7]
@@ -212,17 +278,19 @@ def parse_ufw_user_rules(text: str) -> list[dict[str, t.Any]]:
         for extra in fields[7:]:
             if extra.startswith("comment="):
                 try:
-                    comment = bytes.fromhex(extra[len("comment="):]).decode("utf-8", "replace")
+                    comment = bytes.fromhex(extra[len("comment=") :]).decode("utf-8", "replace")
                 except ValueError:
                     comment = None
-        rules.append({
-            "action": action,
-            "proto": proto,
-            "port": dport,
-            "from": "any" if src in ("0.0.0.0/0", "::/0") else src,
-            "direction": direction.split("_", 1)[0],
-            "comment": comment,
-        })
+        rules.append(
+            {
+                "action": action,
+                "proto": proto,
+                "port": dport,
+                "from": "any" if src in ("0.0.0.0/0", "::/0") else src,
+                "direction": direction.split("_", 1)[0],
+                "comment": comment,
+            }
+        )
     return rules
 
 
@@ -284,7 +352,7 @@ def parse_limits(texts: t.Iterable[str], item: str = "core") -> dict[str, str]:
             parts = line.split()
             if len(parts) != 4 or parts[2] != item:
                 continue
-            domain, kind, _, value = parts
+            domain, kind, _unused, value = parts
             if kind in ("hard", "-"):
                 hard[domain] = value
     return hard
@@ -407,13 +475,20 @@ class HostReader:
     def which(self, name: str) -> str | None:
         return self._which(name)
 
-    @staticmethod
-    def read(path: str) -> str | None:
+    def read(self, path: str) -> str | None:
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
                 return handle.read()
         except OSError:
             return None
+
+    def list_dir(self, directory: str, suffix: str = "") -> list[str]:
+        """Paths in a directory whose names end in suffix, sorted (as pam_limits and sshd read them)."""
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(suffix))
+        except OSError:
+            return []
+        return [os.path.join(directory, n) for n in names]
 
     # -- ssh --------------------------------------------------------------
     def sshd(self) -> tuple[dict[str, list[str]] | None, str | None]:
@@ -437,7 +512,7 @@ class HostReader:
             if not ssh:
                 supported[kind] = []
                 continue
-            rc, out, _ = self.run(ssh, "-Q", query)
+            rc, out, _unused = self.run(ssh, "-Q", query)
             supported[kind] = out.split() if rc == 0 else []
         return supported
 
@@ -446,7 +521,7 @@ class HostReader:
         ssh = self.which("ssh")
         if not ssh:
             return None
-        _, out, err = self.run(ssh, "-V")
+        _unused, out, err = self.run(ssh, "-V")
         m = re.search(r"OpenSSH_(\d+\.\d+)", err + out)
         return m.group(1) if m else None
 
@@ -454,18 +529,18 @@ class HostReader:
         ss = self.which("ss")
         if not ss:
             return None
-        rc, out, _ = self.run(ss, "-Htlnp")
+        rc, out, _unused = self.run(ss, "-Htlnp")
         if rc != 0:
             return None
         return parse_ss_listeners(out, ("sshd",))
 
     # -- packages and apt --------------------------------------------------
     def installed_packages(self) -> set[str]:
-        rc, out, _ = self.run("dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n")
+        rc, out, _unused = self.run("dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n")
         return parse_dpkg_installed(out) if rc == 0 else set()
 
     def apt_config(self) -> dict[str, list[str]]:
-        rc, out, _ = self.run("apt-config", "dump")
+        rc, out, _unused = self.run("apt-config", "dump")
         return parse_apt_config(out) if rc == 0 else {}
 
     # -- firewall -----------------------------------------------------------
@@ -486,17 +561,17 @@ class HostReader:
         systemctl = self.which("systemctl")
         if not systemctl:
             return None
-        rc, out, _ = self.run(systemctl, "show", f"--property={prop}")
+        rc, out, _unused = self.run(systemctl, "show", f"--property={prop}")
         if rc != 0:
             return None
-        _, _, value = out.strip().partition("=")
+        value = out.strip().partition("=")[2]
         return value
 
     def unit_enabled(self, unit: str) -> str:
         systemctl = self.which("systemctl")
         if not systemctl:
             return "unknown"
-        _, out, _ = self.run(systemctl, "is-enabled", unit)
+        out = self.run(systemctl, "is-enabled", unit)[1]
         return out.strip() or "not-found"
 
     def os_release(self) -> dict[str, str]:
@@ -506,7 +581,7 @@ class HostReader:
         """The container technology this host runs in, or None on a VM or metal."""
         detect = self.which("systemd-detect-virt")
         if detect:
-            rc, out, _ = self.run(detect, "--container")
+            rc, out, _unused = self.run(detect, "--container")
             value = out.strip()
             return value if rc == 0 and value and value != "none" else None
         if os.path.exists("/.dockerenv"):
@@ -555,30 +630,48 @@ class HostReader:
             group = grp.getgrgid(st.st_gid).gr_name
         except KeyError:
             group = str(st.st_gid)
-        return {"exists": True, "mode": octal_mode(st.st_mode), "owner": owner, "group": group,
-                "is_dir": stat.S_ISDIR(st.st_mode)}
+        return {
+            "exists": True,
+            "mode": octal_mode(st.st_mode),
+            "owner": owner,
+            "group": group,
+            "is_dir": stat.S_ISDIR(st.st_mode),
+        }
 
     def account(self, user: str, authorized_keys_file: list[str], keys_command: bool) -> dict[str, t.Any]:
         """What sshd would see of a user: exists, groups, authorized keys."""
         try:
             entry = pwd.getpwnam(user)
         except KeyError:
-            return {"user": user, "exists": False, "groups": [], "authorized_keys": 0,
-                    "authorized_keys_files": [], "keys_command": keys_command}
+            return {
+                "user": user,
+                "exists": False,
+                "groups": [],
+                "authorized_keys": 0,
+                "authorized_keys_files": [],
+                "keys_command": keys_command,
+            }
         groups = {g.gr_name for g in grp.getgrall() if user in g.gr_mem}
-        try:
+        with contextlib.suppress(KeyError):
             groups.add(grp.getgrgid(entry.pw_gid).gr_name)
-        except KeyError:
-            pass
         files = expand_authorized_keys_files(authorized_keys_file, user, entry.pw_dir, entry.pw_uid)
         keys = sum(count_authorized_keys(self.read(f) or "") for f in files)
-        return {"user": user, "exists": True, "uid": entry.pw_uid, "home": entry.pw_dir, "groups": sorted(groups),
-                "authorized_keys": keys, "authorized_keys_files": files, "keys_command": keys_command}
+        return {
+            "user": user,
+            "exists": True,
+            "uid": entry.pw_uid,
+            "home": entry.pw_dir,
+            "groups": sorted(groups),
+            "authorized_keys": keys,
+            "authorized_keys_files": files,
+            "keys_command": keys_command,
+        }
 
 
 # --------------------------------------------------------------------------
 # Plans: what differs from what is wanted (shared by os_facts and os_verify)
 # --------------------------------------------------------------------------
+
 
 def sysctl_plan(reader: HostReader, wanted: dict[str, t.Any], container: str | None) -> dict[str, dict[str, t.Any]]:
     """Split wanted kernel parameters into applicable ones (with live values
@@ -590,8 +683,11 @@ def sysctl_plan(reader: HostReader, wanted: dict[str, t.Any], container: str | N
             plan["not_applicable"][key] = "not supported by this kernel"
         elif container and not state["namespaced"]:
             plan["not_applicable"][key] = f"owned by the host kernel ({container} container)"
-        elif container and not state["writable"]:
-            plan["not_applicable"][key] = f"/proc/sys is read-only in this {container} container"
+        elif container and not state["writable"] and state["value"] != normalize_sysctl(value):
+            # The container runtime owns these (docker run --sysctl); when it
+            # set the wanted value, the effective state is right all the same.
+            reason = f"/proc/sys is read-only in this {container} container (set it with the runtime's --sysctl)"
+            plan["not_applicable"][key] = reason
         else:
             plan["values"][key] = state["value"]
             if state["value"] != normalize_sysctl(value):

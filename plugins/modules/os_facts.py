@@ -15,7 +15,7 @@ description:
     needs to change a host safely.
   - The effective C(sshd) configuration (C(sshd -T)), the ports C(sshd) listens on, and the
     algorithms the installed OpenSSH supports (C(ssh -Q)).
-  - The account that must keep SSH access (the login user): whether it exists, its groups and how
+  - The account that must keep SSH access (the login user), whether it exists, its groups and how
     many authorized keys C(sshd) would find for it through C(AuthorizedKeysFile).
   - The UFW rules this collection added earlier (recognised by their comment), so that rules it no
     longer wants can be removed while rules that others added stay.
@@ -23,7 +23,7 @@ description:
     written here, and whether a container shares it with its host.
   - For each requested path, its mode and owner.
 author:
-  - InsightEngine platform team
+  - InsightEngine platform team (@insightengine)
 options:
   login_user:
     description:
@@ -33,17 +33,17 @@ options:
     type: str
     default: ""
   allow_users:
-    description: C(AllowUsers) patterns to test the login user against (RV(login.allowed)).
+    description: C(AllowUsers) patterns to test the login user against (RV(login)).
     type: list
     elements: str
     default: []
   allow_groups:
-    description: C(AllowGroups) names to test the login user against (RV(login.allowed)).
+    description: C(AllowGroups) names to test the login user against (RV(login)).
     type: list
     elements: str
     default: []
   sysctl:
-    description: Wanted kernel parameters (name to value); RV(sysctl.drift) lists those to apply.
+    description: Wanted kernel parameters (name to value); RV(sysctl) lists those to apply.
     type: dict
     default: {}
   permissions:
@@ -77,12 +77,12 @@ options:
     elements: path
     default: []
   packages_present:
-    description: Packages that should be installed; RV(packages.missing) lists those that are not.
+    description: Packages that should be installed; RV(packages) lists those that are not.
     type: list
     elements: str
     default: []
   packages_absent:
-    description: Packages that should not be installed; RV(packages.unwanted) lists those that are.
+    description: Packages that should not be installed; RV(packages) lists those that are.
     type: list
     elements: str
     default: []
@@ -92,6 +92,7 @@ attributes:
     description: The module never changes anything, in check mode or not.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 seealso:
   - module: insightengine.hardening.os_verify
 """
@@ -262,6 +263,7 @@ import getpass
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 
 
@@ -270,9 +272,11 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
     keys_files = _os.sshd_words(config, "authorizedkeysfile") if config else [".ssh/authorized_keys"]
     keys_command = bool(config and _os.sshd_value(config, "authorizedkeyscommand") not in (None, "none"))
     login = reader.account(params["login_user"] or os.environ.get("SUDO_USER") or getpass.getuser(), keys_files, keys_command)
-    login["allowed"] = login["exists"] and (
-        not params["allow_users"] or _os.user_matches(params["allow_users"], login["user"])
-    ) and (not params["allow_groups"] or bool(set(params["allow_groups"]) & set(login["groups"])))
+    login["allowed"] = (
+        login["exists"]
+        and (not params["allow_users"] or _os.user_matches(params["allow_users"], login["user"]))
+        and (not params["allow_groups"] or bool(set(params["allow_groups"]) & set(login["groups"])))
+    )
 
     ufw = reader.ufw()
     user_rules = reader.ufw_user_rules()
@@ -303,10 +307,7 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
             **plan,
         },
         "sysctl": _os.sysctl_plan(reader, params["sysctl"], container),
-        "permissions_drift": [
-            item for item in params["permissions"]
-            if _os.permission_problems(reader.stat(item["path"]), item)
-        ],
+        "permissions_drift": [item for item in params["permissions"] if _os.permission_problems(reader.stat(item["path"]), item)],
         "units": {unit: reader.unit_enabled(unit) for unit in params["units"]},
         "pam_umask": _os.pam_has_module(session, "pam_umask.so"),
         "files": {path: reader.file_state(path) for path in params["files"]},

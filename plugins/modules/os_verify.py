@@ -22,7 +22,7 @@ description:
   - Never changes anything. In a container, kernel parameters that the host kernel owns are skipped
     with the reason, never failed.
 author:
-  - InsightEngine platform team
+  - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
   - insightengine.hardening.findings
 options:
@@ -117,6 +117,7 @@ attributes:
     description: The module never changes anything, in check mode or not.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 seealso:
   - module: insightengine.hardening.os_facts
 """
@@ -202,10 +203,10 @@ report:
     - "OS-02   FAIL     SSH root login disabled: expected permitrootlogin=no; actual permitrootlogin=yes"
 """
 
-import os
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
@@ -245,10 +246,12 @@ class OsVerifier:
         if self.p["no_recommends"]:
             apt = self.reader.apt_config()
             expected.update({"APT::Install-Recommends": False, "APT::Install-Suggests": False})
-            actual.update({
-                "APT::Install-Recommends": bool(_os.apt_true(apt, "APT::Install-Recommends")),
-                "APT::Install-Suggests": bool(_os.apt_true(apt, "APT::Install-Suggests")),
-            })
+            actual.update(
+                {
+                    "APT::Install-Recommends": bool(_os.apt_true(apt, "APT::Install-Recommends")),
+                    "APT::Install-Suggests": bool(_os.apt_true(apt, "APT::Install-Suggests")),
+                }
+            )
         self.f.compare("OS-01", expected, actual)
 
     # OS-02 .. OS-07
@@ -259,7 +262,9 @@ class OsVerifier:
                 if self.f.wanted(cid):
                     self.f.error(cid, error or "sshd configuration unreadable")
             return
-        value = lambda key: _os.sshd_value(config, key)  # noqa: E731
+
+        def value(key: str) -> str | None:
+            return _os.sshd_value(config, key)
 
         if self.f.wanted("OS-02"):
             self.f.compare("OS-02", {"permitrootlogin": "no"}, {"permitrootlogin": value("permitrootlogin")})
@@ -297,8 +302,10 @@ class OsVerifier:
                 self.f.compare(
                     "OS-07",
                     {"allowusers": sorted(users), "allowgroups": sorted(groups)},
-                    {"allowusers": sorted(_os.sshd_words(config, "allowusers")),
-                     "allowgroups": sorted(_os.sshd_words(config, "allowgroups"))},
+                    {
+                        "allowusers": sorted(_os.sshd_words(config, "allowusers")),
+                        "allowgroups": sorted(_os.sshd_words(config, "allowgroups")),
+                    },
                 )
 
     def ssh_crypto(self, config: dict[str, list[str]]) -> None:
@@ -336,11 +343,15 @@ class OsVerifier:
         if self.f.wanted("OS-09"):
             wanted = [f"{r['port']}/{r.get('proto', 'tcp')} from {r.get('from', 'any')}" for r in self.p["firewall_rules"]]
             missing = [
-                text for text, r in zip(wanted, self.p["firewall_rules"])
+                text
+                for text, r in zip(wanted, self.p["firewall_rules"])
                 if not (ufw["active"] and _os.ufw_allows(ufw["rules"], r["port"], r.get("proto", "tcp"), r.get("from", "any")))
             ]
-            actual = {"active": ufw["active"], "missing": missing,
-                      "rules": [f"{r['to']} {r['action']} from {r['from']}" for r in ufw["rules"] if not r["v6"]]}
+            actual = {
+                "active": ufw["active"],
+                "missing": missing,
+                "rules": [f"{r['to']} {r['action']} from {r['from']}" for r in ufw["rules"] if not r["v6"]],
+            }
             self.f.check("OS-09", not missing, {"active": True, "allowed": wanted}, actual)
 
     # OS-10
@@ -374,7 +385,8 @@ class OsVerifier:
             actual["Unattended-Upgrade::Automatic-Reboot"] = bool(_os.apt_true(apt, "Unattended-Upgrade::Automatic-Reboot"))
             if wanted["reboot"] and wanted.get("reboot_time"):
                 expected["Unattended-Upgrade::Automatic-Reboot-Time"] = str(wanted["reboot_time"])
-                actual["Unattended-Upgrade::Automatic-Reboot-Time"] = (apt.get("Unattended-Upgrade::Automatic-Reboot-Time") or [None])[-1]
+                times = apt.get("Unattended-Upgrade::Automatic-Reboot-Time") or [None]
+                actual["Unattended-Upgrade::Automatic-Reboot-Time"] = times[-1]
         self.f.compare("OS-10", expected, actual)
 
     # OS-11, OS-16
@@ -396,7 +408,7 @@ class OsVerifier:
     def core_dumps(self) -> None:
         if not self.f.wanted("OS-12"):
             return
-        files = ["/etc/security/limits.conf"] + self._dir_files("/etc/security/limits.d", ".conf")
+        files = ["/etc/security/limits.conf", *self.reader.list_dir("/etc/security/limits.d", ".conf")]
         limits = _os.parse_limits(self.reader.read(f) or "" for f in files)
         expected = {"limits * hard core": "0", "limits root hard core": "0"}
         actual = {"limits * hard core": limits.get("*"), "limits root hard core": limits.get("root")}
@@ -452,14 +464,6 @@ class OsVerifier:
             expected["sshd banner"] = "/etc/issue.net"
             actual["sshd banner"] = _os.sshd_value(config, "banner") if config else error
         self.f.compare("OS-17", expected, actual)
-
-    @staticmethod
-    def _dir_files(directory: str, suffix: str) -> list[str]:
-        try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(suffix))
-        except OSError:
-            return []
-        return [os.path.join(directory, n) for n in names]
 
 
 def main() -> None:

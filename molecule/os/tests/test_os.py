@@ -22,18 +22,20 @@ from conftest import (
 )
 
 PORT = 2222
+WEAK = re.compile(r"sha1|md5|-cbc|ecdh-sha2|group14|group1-|umac-64|^ssh-rsa$")
 
 
 def sshd_t(host) -> dict[str, str]:
     out = host.check_output("sshd -T")
     config: dict[str, str] = {}
     for line in out.splitlines():
-        key, _, value = line.partition(" ")
+        key, _sep, value = line.partition(" ")
         config.setdefault(key, value)
     return config
 
 
 # --- effective state ----------------------------------------------------------
+
 
 def test_sshd_effective_configuration(host):
     config = sshd_t(host)
@@ -44,7 +46,7 @@ def test_sshd_effective_configuration(host):
     assert int(config["maxauthtries"]) <= 3
     for key in ("ciphers", "macs", "kexalgorithms", "hostkeyalgorithms"):
         for algorithm in config[key].split(","):
-            assert not re.search(r"sha1|md5|-cbc|nistp.*ecdh|ecdh-sha2|group14|group1-|umac-64|ssh-rsa$", algorithm), (key, algorithm)
+            assert not WEAK.search(algorithm), (key, algorithm)
 
 
 def test_sshd_listens_only_on_the_configured_port(host):
@@ -73,6 +75,7 @@ def test_core_dumps_are_off_for_services(host):
 
 
 # --- real effects, from outside the containers ----------------------------------
+
 
 def test_key_login_works_on_the_new_port(ips):
     for name, ip in ips.items():
@@ -111,6 +114,7 @@ def test_firewall_drops_a_port_it_does_not_list(host, ips):
 
 
 # --- check mode, drift, bad input -------------------------------------------------
+
 
 def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
     run = run_playbook(converge_playbook, check=True, diff=True)
@@ -178,7 +182,7 @@ BAD_INPUT = [
 FINGERPRINT_COMMANDS = ["sshd -T", "ufw status verbose", "ss -Htln"]
 
 
-@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUT, ids=[v for _, v in BAD_INPUT])
+@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUT, ids=[v for _vars, v in BAD_INPUT])
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge_playbook, extra_vars, variable):
     name = hosts[0]
     before = host_fingerprint(name, FINGERPRINT_COMMANDS)
@@ -190,6 +194,7 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge
 
 
 # --- over a real SSH connection ------------------------------------------------------
+
 
 def test_allow_list_that_excludes_the_ssh_login_user_is_refused(hosts, ips, converge_playbook, tmp_path):
     """Over SSH the login user is found without being named."""
@@ -207,7 +212,7 @@ def test_port_move_over_ssh_proves_a_fresh_login_first(hosts, ips, converge_play
     run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_port": 2200})
     assert run.rc == 0, run.stdout[-4000:]
     for name, ip in ips.items():
-        assert any("Log in afresh on port 2200" in task for task, _ in run.results(name))
+        assert any("Log in afresh on port 2200" in task for task, _result in run.results(name))
         assert ssh(ip, 2200, "operator", "id -un").stdout.strip() == "operator"
         assert not tcp_open(ip, PORT), f"{name}: the old port still answers"
         assert "fail" not in run.statuses(name, "os").values()
@@ -217,18 +222,27 @@ def test_port_move_that_cannot_log_in_rolls_back(hosts, ips, converge_playbook, 
     # Something the role does not manage refuses every login on the new port.
     for name in hosts:
         subprocess.run(
-            ["docker", "exec", name, "sh", "-c",
-             "printf 'Match LocalPort 2201\\n    DenyUsers *\\n' > /etc/ssh/sshd_config.d/99-test-deny.conf"],
+            [
+                "docker",
+                "exec",
+                name,
+                "sh",
+                "-c",
+                "printf 'Match LocalPort 2201\\n    DenyUsers *\\n' > /etc/ssh/sshd_config.d/99-test-deny.conf",
+            ],
             check=True,
         )
     inventory = ssh_inventory(tmp_path / "ssh.yml", ips, 2200)
-    run = run_playbook(converge_playbook, inventory=inventory,
-                       extra_vars={"os_ssh_port": 2201, "os_ssh_port_change_timeout": 8})
+    run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_port": 2201, "os_ssh_port_change_timeout": 8})
     assert run.rc != 0
     for name, ip in ips.items():
         assert "put back on port(s) 2200" in run.failure_messages(name)
         assert ssh(ip, 2200, "operator", "id -un").stdout.strip() == "operator"
         assert not tcp_open(ip, 2201)
-        dropin = subprocess.run(["docker", "exec", name, "grep", "^Port", "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"],
-                                capture_output=True, text=True, check=True).stdout
+        dropin = subprocess.run(
+            ["docker", "exec", name, "grep", "^Port", "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert dropin.split() == ["Port", "2200"]

@@ -1,0 +1,145 @@
+"""os_verify end to end on recorded host state: fixtures in, findings out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings
+from ansible_collections.insightengine.hardening.plugins.modules.os_verify import OsVerifier
+
+FIXTURES = Path(__file__).parents[1] / "module_utils" / "fixtures"
+
+
+BINARIES = {
+    "sshd": "/usr/sbin/sshd",
+    "ufw": "/usr/sbin/ufw",
+    "ss": "/usr/bin/ss",
+    "systemctl": "/usr/bin/systemctl",
+    "systemd-detect-virt": "/usr/bin/systemd-detect-virt",
+}
+
+
+class RecordedHost(_os.HostReader):
+    """A host made of recorded command outputs and files."""
+
+    def __init__(self, release: str, state: str = "hardened", files: dict[str, str] | None = None, container: str = "docker"):
+        outputs = {
+            ("/usr/sbin/sshd", "-T"): (FIXTURES / f"sshd_T_{state}_{release}.txt").read_text(),
+            ("/usr/sbin/ufw", "status", "verbose"): (FIXTURES / f"ufw_status_verbose_{release}.txt").read_text(),
+            ("apt-config", "dump"): (FIXTURES / f"apt_config_dump_{release}.txt").read_text(),
+            ("/usr/bin/ss", "-Htlnp"): (FIXTURES / f"ss_tlnp_{release}.txt").read_text(),
+            ("dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n"): (FIXTURES / f"dpkg_query_{release}.txt").read_text(),
+            ("/usr/bin/systemctl", "show", "--property=DefaultLimitCORE"): "DefaultLimitCORE=0\n",
+            ("/usr/bin/systemctl", "is-enabled", "apt-daily.timer"): "enabled\n",
+            ("/usr/bin/systemctl", "is-enabled", "apt-daily-upgrade.timer"): "enabled\n",
+            ("/usr/bin/systemd-detect-virt", "--container"): f"{container}\n" if container else "none\n",
+        }
+
+        def run(cmd):
+            return (0, outputs[tuple(cmd)], "") if tuple(cmd) in outputs else (1, "", f"unexpected {cmd}")
+
+        super().__init__(
+            run=run,
+            which=BINARIES.get,
+        )
+        self.files = {
+            "/etc/login.defs": (FIXTURES / f"login_defs_{release}.txt").read_text(),
+            "/etc/pam.d/common-session": "session optional pam_umask.so\n",
+            "/etc/security/limits.d/10-insightengine-hardening.conf": "*    hard    core    0\nroot hard    core    0\n",
+            "/etc/issue": "Authorized uses only.\n",
+            "/etc/issue.net": "Authorized uses only.\n",
+            **(files or {}),
+        }
+
+    def read(self, path):
+        return self.files.get(path)
+
+    def list_dir(self, directory, suffix=""):
+        return sorted(p for p in self.files if p.startswith(directory + "/") and p.endswith(suffix))
+
+    def sysctl(self, key):
+        return {"exists": True, "value": "0", "writable": False, "namespaced": _os.sysctl_namespaced(key)}
+
+    @staticmethod
+    def stat(path):
+        return {"exists": True, "mode": "0600", "owner": "root", "group": "root", "is_dir": False}
+
+
+PARAMS = {
+    "packages_absent": ["telnet", "rsh-client"],
+    "no_recommends": True,
+    "ssh_port": 2222,
+    "ssh_crypto": {},
+    "ssh_settings": {"maxauthtries": "3", "x11forwarding": "no"},
+    "ssh_allow_users": [],
+    "ssh_allow_groups": [],
+    "firewall_defaults": {"incoming": "deny", "outgoing": "allow"},
+    "firewall_rules": [{"port": 2222, "proto": "tcp", "from": "any"}, {"port": 443, "proto": "tcp", "from": "any"}],
+    "updates": {"reboot": False},
+    "net_sysctl": {"net.ipv4.tcp_syncookies": 1},
+    "kernel_sysctl": {"kernel.kptr_restrict": 2},
+    "umask": "027",
+    "password_aging": {"PASS_MAX_DAYS": "365"},
+    "file_permissions": [{"path": "/etc/crontab", "mode": "0600", "owner": "root", "group": "root"}],
+    "banner": "Authorized uses only.",
+    "ssh_banner": True,
+}
+
+
+def verify(reader: _os.HostReader, **overrides) -> dict:
+    findings = Findings("os", _os.CATALOG, overrides.pop("skip", {}))
+    OsVerifier({**PARAMS, **overrides}, reader, findings).run()
+    return {f["id"]: f for f in findings.result(strict=False)["findings"]}
+
+
+@pytest.mark.parametrize("release", ["debian12", "debian13"])
+def test_a_hardened_host_passes(release):
+    results = verify(RecordedHost(release))
+    statuses = {cid: f["status"] for cid, f in results.items()}
+    assert statuses == {
+        **dict.fromkeys([f"OS-{n:02d}" for n in range(1, 18)], "pass"),
+        "OS-07": "skipped",  # no allow list configured
+        "OS-11": "skipped",  # read-only /proc/sys in a container
+        "OS-16": "skipped",  # the host kernel owns these
+    }
+    assert results["OS-16"]["reason"] == "owned by the host kernel (docker container)"
+
+
+@pytest.mark.parametrize("release", ["debian12", "debian13"])
+def test_a_stock_sshd_fails_the_ssh_controls(release):
+    results = verify(RecordedHost(release, state="stock"))
+    assert results["OS-02"]["status"] == "fail"
+    assert results["OS-02"]["actual"] == {"permitrootlogin": "without-password"}
+    assert results["OS-03"]["actual"]["passwordauthentication"] == "yes"
+    assert results["OS-04"]["actual"]["configured"] == [22]
+    assert "ecdh-sha2-nistp256" in results["OS-05"]["actual"]["weak"]
+
+
+def test_a_missing_firewall_rule_fails_os_09():
+    results = verify(RecordedHost("debian13"), firewall_rules=[{"port": 5432, "proto": "tcp", "from": "any"}])
+    assert results["OS-09"]["status"] == "fail"
+    assert results["OS-09"]["actual"]["missing"] == ["5432/tcp from any"]
+
+
+def test_sysctls_on_a_vm_are_compared():
+    results = verify(RecordedHost("debian12", container=""))
+    assert results["OS-16"]["status"] == "fail"
+    assert results["OS-16"]["actual"] == {"kernel.kptr_restrict": "0"}
+
+
+def test_a_later_limits_file_that_allows_core_dumps_fails_os_12():
+    host = RecordedHost("debian12", files={"/etc/security/limits.conf": "*  hard  core  unlimited\n"})
+    assert verify(host)["OS-12"]["status"] == "pass"  # limits.conf is read first, limits.d wins
+    host.files["/etc/security/limits.d/99-local.conf"] = "*  -  core  unlimited\n"
+    results = verify(host)
+    assert results["OS-12"]["status"] == "fail"
+    assert results["OS-12"]["actual"] == {"limits * hard core": "unlimited"}
+
+
+def test_skipped_controls_carry_the_switch():
+    results = verify(RecordedHost("debian12"), skip={"OS-10": "disabled (os_auto_updates_enabled: false)"})
+    assert results["OS-10"]["status"] == "skipped"
+    assert results["OS-10"]["reason"] == "disabled (os_auto_updates_enabled: false)"
