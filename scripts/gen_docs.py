@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Write the generated parts of the documentation; --check only compares.
 
 - Each role's README variable table, from its meta/argument_specs.yml.
