@@ -132,6 +132,18 @@ CATALOG: tuple[Control, ...] = (
         f"{GUIDE} (baseline): login banner",
         "Write the banner to /etc/issue and /etc/issue.net and set Banner /etc/issue.net in sshd.",
     ),
+    Control(
+        "OS-18",
+        "Unused kernel modules cannot load",
+        f"{GUIDE} (baseline): minimal install - no unused filesystems, network protocols or USB storage",
+        "Add 'install MODULE /bin/false' for each module to /etc/modprobe.d and unload loaded ones.",
+    ),
+    Control(
+        "OS-19",
+        "Password quality enforced",
+        f"{GUIDE} (baseline): strong passwords for local accounts (sudo)",
+        "Install libpam-pwquality (pam-auth-update adds it to common-password) and set its limits.",
+    ),
 )
 
 # Algorithms that are never acceptable, whatever a configuration says: SHA-1,
@@ -148,6 +160,7 @@ _WEAK_PATTERNS = (
     re.compile(r"^ssh-rsa(-cert-v01@openssh\.com)?$"),
     re.compile(r"^ssh-dss"),
 )
+CRACKLIB_DICTIONARY = "/var/cache/cracklib/cracklib_dict.pwd"
 MODULI_MIN_BITS = 3071  # the moduli file records size - 1: 3071 means a 3072-bit group
 # The connection `sshd -T -C` evaluates when Match blocks need one: root (so a
 # Match User root block counts), from a documentation address (RFC 5737).
@@ -356,6 +369,58 @@ def parse_limits(texts: t.Iterable[str], item: str = "core") -> dict[str, str]:
             if kind in ("hard", "-"):
                 hard[domain] = value
     return hard
+
+
+def parse_modprobe_install(texts: t.Iterable[str]) -> dict[str, str]:
+    """``install MODULE COMMAND`` lines of modprobe.d files, in the order
+    modprobe reads them; the first command for a module is the one it runs.
+    Module names treat - and _ alike, as modprobe does."""
+    commands: dict[str, str] = {}
+    for text in texts:
+        for line in text.splitlines():
+            parts = line.split("#", 1)[0].split(None, 2)
+            if len(parts) == 3 and parts[0] == "install":
+                commands.setdefault(parts[1].replace("-", "_"), parts[2].strip())
+    return commands
+
+
+def parse_modprobe_dry_run(text: str) -> str | None:
+    """``modprobe -n -v MODULE``: the install command it would run, if any."""
+    for line in text.splitlines():
+        if line.startswith("install "):
+            return line[len("install ") :].strip()
+    return None
+
+
+def module_refused(command: str | None) -> bool:
+    return bool(command) and command.split()[0] in ("/bin/false", "/bin/true", "/usr/bin/false", "/usr/bin/true")
+
+
+def parse_pwquality(texts: t.Iterable[str]) -> dict[str, str]:
+    """pwquality.conf, then pwquality.conf.d/*.conf: ``name = value`` or a
+    bare flag (``enforce_for_root``); later files win."""
+    settings: dict[str, str] = {}
+    for text in texts:
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            name, sep, value = line.partition("=")
+            settings[name.strip()] = value.strip() if sep else "1"
+    return settings
+
+
+_NEEDRESTART = re.compile(r"^\s*\$nrconf\{restart\}\s*=\s*['\"](\w)['\"]", re.M)
+
+
+def parse_needrestart_mode(texts: t.Iterable[str]) -> str | None:
+    """needrestart.conf, then conf.d/*.conf (Perl): the last
+    ``$nrconf{restart} = 'X';`` wins (a = restart services automatically)."""
+    mode = None
+    for text in texts:
+        for match in _NEEDRESTART.finditer(text):
+            mode = match.group(1)
+    return mode
 
 
 def pam_has_module(text: str, module: str) -> bool:
@@ -573,6 +638,21 @@ class HostReader:
             return "unknown"
         out = self.run(systemctl, "is-enabled", unit)[1]
         return out.strip() or "not-found"
+
+    def modprobe_install(self, module: str) -> str | None:
+        """The command modprobe would run instead of loading the module."""
+        modprobe = self.which("modprobe")
+        if modprobe:
+            rc, out, _unused = self.run(modprobe, "-n", "-v", module)
+            return parse_modprobe_dry_run(out) if rc == 0 else None
+        files = []
+        for directory in ("/run/modprobe.d", "/etc/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d"):
+            files.extend(self.list_dir(directory, ".conf"))
+        return parse_modprobe_install(self.read(f) or "" for f in files).get(module.replace("-", "_"))
+
+    def loaded_modules(self) -> set[str] | None:
+        text = self.read("/proc/modules")
+        return {line.split()[0] for line in text.splitlines() if line.strip()} if text is not None else None
 
     def os_release(self) -> dict[str, str]:
         return parse_os_release(self.read("/etc/os-release") or "")

@@ -12,7 +12,7 @@ short_description: Verify the os layer of the hardening guide from the effective
 version_added: 0.1.0
 description:
   - Reads the effective state of the host and returns one finding per control of the os layer
-    (C(OS-01) to C(OS-17)), each with the guide line it implements, a status
+    (C(OS-01) to C(OS-19)), each with the guide line it implements, a status
     (C(pass), C(fail) or C(skipped) with a reason), what was expected, what was found and how to
     fix it.
   - Reads what the system really uses, not the files a role wrote.
@@ -77,7 +77,8 @@ options:
     description:
       - OS-10. Expected unattended-upgrades settings.
       - C(origins) is the exact C(Unattended-Upgrade::Origins-Pattern) list (empty accepts any list
-        that has a security origin); C(reboot) and C(reboot_time) the automatic reboot settings.
+        that has a security origin); C(reboot) and C(reboot_time) the automatic reboot settings;
+        C(restart_services) asks for needrestart restarting services after updates.
     type: dict
     default: {}
   net_sysctl:
@@ -111,6 +112,21 @@ options:
     description: OS-17. Whether C(sshd) must show /etc/issue.net before login.
     type: bool
     default: true
+  kernel_modules_disabled:
+    description:
+      - OS-18. Kernel modules modprobe must refuse to load (an C(install MODULE /bin/false) rule), and
+        that must not be loaded.
+      - In a container the host kernel owns its modules; OS-18 is skipped with that reason.
+    type: list
+    elements: str
+    default: []
+  password_quality:
+    description:
+      - OS-19. Expected pwquality settings (C(minlen), C(minclass), ...; a flag such as
+        C(enforce_for_root) as V(1)). C(pam_pwquality) must be in /etc/pam.d/common-password, and
+        with the dictionary check on, cracklib's dictionary must exist (else every password fails).
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -234,6 +250,8 @@ class OsVerifier:
         self.login_defs()
         self.file_permissions()
         self.banner()
+        self.kernel_modules()
+        self.password_quality()
 
     # OS-01
     def packages(self) -> None:
@@ -387,6 +405,10 @@ class OsVerifier:
                 expected["Unattended-Upgrade::Automatic-Reboot-Time"] = str(wanted["reboot_time"])
                 times = apt.get("Unattended-Upgrade::Automatic-Reboot-Time") or [None]
                 actual["Unattended-Upgrade::Automatic-Reboot-Time"] = times[-1]
+        if wanted.get("restart_services"):
+            files = ["/etc/needrestart/needrestart.conf", *self.reader.list_dir("/etc/needrestart/conf.d", ".conf")]
+            expected["needrestart restart mode"] = "a"
+            actual["needrestart restart mode"] = _os.parse_needrestart_mode(self.reader.read(f) or "" for f in files)
         self.f.compare("OS-10", expected, actual)
 
     # OS-11, OS-16
@@ -465,6 +487,42 @@ class OsVerifier:
             actual["sshd banner"] = _os.sshd_value(config, "banner") if config else error
         self.f.compare("OS-17", expected, actual)
 
+    # OS-18
+    def kernel_modules(self) -> None:
+        if not self.f.wanted("OS-18"):
+            return
+        container = self.reader.container()
+        if container:
+            self.f.skip("OS-18", f"kernel modules belong to the host kernel ({container} container)")
+            return
+        modules = self.p["kernel_modules_disabled"]
+        loadable = sorted(m for m in modules if not _os.module_refused(self.reader.modprobe_install(m)))
+        loaded = self.reader.loaded_modules() or set()
+        self.f.compare(
+            "OS-18",
+            {"loadable": [], "loaded": []},
+            {"loadable": loadable, "loaded": sorted(m for m in modules if m.replace("-", "_") in loaded)},
+        )
+
+    # OS-19
+    def password_quality(self) -> None:
+        if not self.f.wanted("OS-19"):
+            return
+        files = ["/etc/security/pwquality.conf", *self.reader.list_dir("/etc/security/pwquality.conf.d", ".conf")]
+        settings = _os.parse_pwquality(self.reader.read(f) or "" for f in files)
+        wanted = {k: str(v) for k, v in self.p["password_quality"].items()}
+        password = self.reader.read("/etc/pam.d/common-password") or ""
+        expected: dict[str, t.Any] = {"pam_pwquality": True, **wanted}
+        actual: dict[str, t.Any] = {
+            "pam_pwquality": _os.pam_has_module(password, "pam_pwquality.so"),
+            **{k: settings.get(k) for k in wanted},
+        }
+        if settings.get("dictcheck", "1") != "0":
+            # Without cracklib's dictionary every password fails the check.
+            expected["cracklib dictionary"] = True
+            actual["cracklib dictionary"] = self.reader.stat(_os.CRACKLIB_DICTIONARY)["exists"]
+        self.f.compare("OS-19", expected, actual)
+
 
 def main() -> None:
     argument_spec = {
@@ -485,6 +543,8 @@ def main() -> None:
         "file_permissions": {"type": "list", "elements": "dict", "default": []},
         "banner": {"type": "str", "default": ""},
         "ssh_banner": {"type": "bool", "default": True},
+        "kernel_modules_disabled": {"type": "list", "elements": "str", "default": []},
+        "password_quality": {"type": "dict", "default": {}, "no_log": False},
     }
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

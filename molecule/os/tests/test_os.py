@@ -74,6 +74,15 @@ def test_core_dumps_are_off_for_services(host):
     assert host.check_output("systemctl show --property=DefaultLimitCORE") == "DefaultLimitCORE=0"
 
 
+def test_weak_passwords_are_refused_and_strong_ones_accepted(host):
+    host.run("id pwtest || useradd -m pwtest")
+    weak = host.run("echo 'pwtest:short1' | chpasswd")
+    assert weak.rc != 0
+    assert "BAD PASSWORD" in weak.stderr
+    strong = host.run("echo 'pwtest:Correct-Horse-Battery-42' | chpasswd")
+    assert strong.rc == 0, strong.stderr
+
+
 # --- real effects, from outside the containers ----------------------------------
 
 
@@ -122,7 +131,7 @@ def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
     for name in hosts:
         assert run.changed(name) == 0, (name, run.changed_tasks(name))
         statuses = run.statuses(name, "os")
-        assert len(statuses) == 17
+        assert len(statuses) == 19
         assert "fail" not in statuses.values(), statuses
 
 

@@ -272,3 +272,33 @@ def test_parse_os_release():
     release = _os.parse_os_release('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_ID="13"\n')
     assert release["ID"] == "debian"
     assert release["VERSION_ID"] == "13"
+
+
+def test_parse_modprobe_install_first_rule_wins_and_dashes_match_underscores():
+    commands = _os.parse_modprobe_install(
+        [
+            "# distro\ninstall usb-storage /sbin/modprobe --ignore-install usb-storage\n",
+            "install usb_storage /bin/false\ninstall sctp /bin/false  # comment\nblacklist dccp\n",
+        ]
+    )
+    assert commands == {"usb_storage": "/sbin/modprobe --ignore-install usb-storage", "sctp": "/bin/false"}
+    assert not _os.module_refused(commands["usb_storage"])
+    assert _os.module_refused(commands["sctp"])
+    assert not _os.module_refused(None)
+
+
+def test_parse_modprobe_dry_run():
+    assert _os.parse_modprobe_dry_run("install /bin/false\n") == "/bin/false"
+    assert _os.parse_modprobe_dry_run("insmod /lib/modules/6.1.0/kernel/net/sctp/sctp.ko\n") is None
+
+
+def test_parse_pwquality_later_files_win_and_flags_count():
+    settings = _os.parse_pwquality(["# minlen = 8\nminlen = 9\n", "minlen = 14\nenforce_for_root\n"])
+    assert settings == {"minlen": "14", "enforce_for_root": "1"}
+
+
+def test_parse_needrestart_mode():
+    stock = "# $nrconf{restart} = 'a';\n$nrconf{restart} = 'i';\n"
+    assert _os.parse_needrestart_mode([stock]) == "i"
+    assert _os.parse_needrestart_mode([stock, "$nrconf{restart} = 'a';\n"]) == "a"
+    assert _os.parse_needrestart_mode(["# nothing\n"]) is None

@@ -51,6 +51,10 @@ class RecordedHost(_os.HostReader):
             "/etc/security/limits.d/10-insightengine-hardening.conf": "*    hard    core    0\nroot hard    core    0\n",
             "/etc/issue": "Authorized uses only.\n",
             "/etc/issue.net": "Authorized uses only.\n",
+            "/etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3\n",
+            "/etc/security/pwquality.conf.d/10-x.conf": "minlen = 14\nenforce_for_root\n",
+            "/etc/modprobe.d/x.conf": "install sctp /bin/false\n",
+            "/proc/modules": "ext4 1 0 - Live 0x0\n",
             **(files or {}),
         }
 
@@ -86,6 +90,8 @@ PARAMS = {
     "file_permissions": [{"path": "/etc/crontab", "mode": "0600", "owner": "root", "group": "root"}],
     "banner": "Authorized uses only.",
     "ssh_banner": True,
+    "kernel_modules_disabled": ["sctp"],
+    "password_quality": {"minlen": 14, "enforce_for_root": 1},
 }
 
 
@@ -100,10 +106,11 @@ def test_a_hardened_host_passes(release):
     results = verify(RecordedHost(release))
     statuses = {cid: f["status"] for cid, f in results.items()}
     assert statuses == {
-        **dict.fromkeys([f"OS-{n:02d}" for n in range(1, 18)], "pass"),
+        **dict.fromkeys([f"OS-{n:02d}" for n in range(1, 20)], "pass"),
         "OS-07": "skipped",  # no allow list configured
         "OS-11": "skipped",  # read-only /proc/sys in a container
         "OS-16": "skipped",  # the host kernel owns these
+        "OS-18": "skipped",  # ... and its modules
     }
     assert results["OS-16"]["reason"] == "owned by the host kernel (docker container)"
 
@@ -143,3 +150,30 @@ def test_skipped_controls_carry_the_switch():
     results = verify(RecordedHost("debian12"), skip={"OS-10": "disabled (os_auto_updates_enabled: false)"})
     assert results["OS-10"]["status"] == "skipped"
     assert results["OS-10"]["reason"] == "disabled (os_auto_updates_enabled: false)"
+
+
+def test_kernel_modules_on_a_vm():
+    host = RecordedHost("debian12", container="")
+    assert verify(host)["OS-18"]["status"] == "pass"
+    host.files["/proc/modules"] += "sctp 409600 2 - Live 0x0\n"
+    results = verify(host, kernel_modules_disabled=["sctp", "dccp"])
+    assert results["OS-18"]["status"] == "fail"
+    assert results["OS-18"]["actual"] == {"loadable": ["dccp"], "loaded": ["sctp"]}
+
+
+def test_password_quality_needs_the_pam_module_and_the_settings():
+    host = RecordedHost("debian13", files={"/etc/pam.d/common-password": "password [success=1] pam_unix.so\n"})
+    results = verify(host, password_quality={"minlen": 14, "minclass": 3})
+    assert results["OS-19"]["status"] == "fail"
+    assert results["OS-19"]["actual"] == {"pam_pwquality": False, "minclass": None}
+
+
+def test_a_dictionary_check_without_a_dictionary_fails_os_19():
+    class NoDictionary(RecordedHost):
+        @staticmethod
+        def stat(path):
+            return {"exists": path != _os.CRACKLIB_DICTIONARY, "mode": "0600", "owner": "root", "group": "root"}
+
+    results = verify(NoDictionary("debian12"))
+    assert results["OS-19"]["status"] == "fail"
+    assert results["OS-19"]["actual"] == {"cracklib dictionary": False}
