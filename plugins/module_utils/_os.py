@@ -532,6 +532,14 @@ class HostReader:
         self._which = which
         self._cache: dict[tuple[str, ...], tuple[int, str, str]] = {}
 
+    @classmethod
+    def for_module(cls, module: t.Any) -> HostReader:
+        """A reader that runs commands through an AnsibleModule, in the C locale."""
+        return cls(
+            run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
+            which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
+        )
+
     def run(self, *cmd: str) -> tuple[int, str, str]:
         if cmd not in self._cache:
             self._cache[cmd] = self._run(list(cmd))

@@ -24,6 +24,8 @@ description:
   - For each requested path, its mode and owner.
 author:
   - InsightEngine platform team (@insightengine)
+extends_documentation_fragment:
+  - insightengine.hardening.read_only
 options:
   login_user:
     description:
@@ -86,13 +88,6 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, in check mode or not.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
 seealso:
   - module: insightengine.hardening.os_verify
 """
@@ -336,10 +331,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    reader = _os.HostReader(
-        run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
-        which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
-    )
+    reader = _os.HostReader.for_module(module)
     module.exit_json(changed=False, **gather(module.params, reader))
 
 

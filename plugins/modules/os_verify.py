@@ -25,6 +25,7 @@ author:
   - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
   - insightengine.hardening.findings
+  - insightengine.hardening.read_only
 options:
   packages_absent:
     description: OS-01. Packages that must not be installed.
@@ -127,13 +128,6 @@ options:
         with the dictionary check on, cracklib's dictionary must exist (else every password fails).
     type: dict
     default: {}
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, in check mode or not.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
 seealso:
   - module: insightengine.hardening.os_facts
 """
@@ -552,10 +546,7 @@ def main() -> None:
         findings = Findings("os", _os.CATALOG, module.params["skip"])
     except ValueError as exc:
         module.fail_json(msg=f"skip: {exc}")
-    reader = _os.HostReader(
-        run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
-        which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
-    )
+    reader = _os.HostReader.for_module(module)
     OsVerifier(module.params, reader, findings).run()
     result = findings.result(strict=module.params["strict"])
     if result.pop("failed"):
