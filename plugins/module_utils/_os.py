@@ -18,6 +18,7 @@ import contextlib
 import fnmatch
 import grp
 import hashlib
+import ipaddress
 import os
 import pwd
 import re
@@ -458,6 +459,43 @@ def parse_ss_listeners(text: str, processes: t.Iterable[str]) -> list[int]:
     return sorted(ports)
 
 
+def parse_ss_peers(text: str, ports: t.Iterable[int]) -> list[str]:
+    """``ss -Htn state established``: addresses of the peers connected to
+    one of the local ports (IPv4-mapped IPv6 addresses as IPv4)."""
+    wanted = {int(p) for p in ports}
+    peers = set()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        local, peer = parts[2], parts[3]
+        m = _SS_ADDR.search(local)
+        if not m or int(m.group(1)) not in wanted:
+            continue
+        address = peer.rsplit(":", 1)[0].strip("[]")
+        peers.add(address[7:] if address.startswith("::ffff:") else address)
+    return sorted(peers)
+
+
+def addresses_allowed(addresses: t.Iterable[str], sources: t.Iterable[str]) -> bool:
+    """Whether at least one address falls in one of the sources ("any" or CIDR).
+    No address at all counts as allowed: there is nobody to lock out."""
+    addresses = list(addresses)
+    sources = list(sources)
+    if not addresses or "any" in sources:
+        return True
+    networks = []
+    for source in sources:
+        with contextlib.suppress(ValueError):
+            networks.append(ipaddress.ip_network(source, strict=False))
+    for address in addresses:
+        with contextlib.suppress(ValueError):
+            ip = ipaddress.ip_address(address)
+            if any(ip.version == n.version and ip in n for n in networks):
+                return True
+    return False
+
+
 def parse_moduli_min_bits(text: str) -> int | None:
     sizes = []
     for line in text.splitlines():
@@ -606,6 +644,14 @@ class HostReader:
         if rc != 0:
             return None
         return parse_ss_listeners(out, ("sshd",))
+
+    def ssh_clients(self, ports: t.Iterable[int]) -> list[str] | None:
+        """Addresses connected to sshd now (Ansible among them, over SSH)."""
+        ss = self.which("ss")
+        if not ss:
+            return None
+        rc, out, _unused = self.run(ss, "-Htn", "state", "established")
+        return parse_ss_peers(out, ports) if rc == 0 else None
 
     # -- packages and apt --------------------------------------------------
     def installed_packages(self) -> set[str]:

@@ -44,6 +44,13 @@ options:
     type: list
     elements: str
     default: []
+  ssh_sources:
+    description:
+      - Where SSH will be allowed from (C(any) or networks); RV(login) tells whether an address
+        connected to sshd now is among them.
+    type: list
+    elements: str
+    default: [any]
   sysctl:
     description: Wanted kernel parameters (name to value); RV(sysctl) lists those to apply.
     type: dict
@@ -136,6 +143,8 @@ login:
     authorized_keys_files: [/home/deploy/.ssh/authorized_keys]
     keys_command: false
     allowed: true
+    ssh_clients: [192.0.2.7]
+    ssh_clients_allowed: true
 sshd:
   description: The effective C(sshd) configuration and listeners.
   type: dict
@@ -273,6 +282,11 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
         and (not params["allow_groups"] or bool(set(params["allow_groups"]) & set(login["groups"])))
     )
 
+    ports = [int(p) for p in (config or {}).get("port", [])]
+    clients = reader.ssh_clients(ports) or []
+    login["ssh_clients"] = clients
+    login["ssh_clients_allowed"] = _os.addresses_allowed(clients, params["ssh_sources"])
+
     ufw = reader.ufw()
     user_rules = reader.ufw_user_rules()
     plan = _os.ufw_plan(user_rules, params["firewall_rules"], params["ufw_comment"])
@@ -287,7 +301,7 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
         "sshd": {
             "installed": reader.which("sshd") is not None,
             "error": error,
-            "ports": [int(p) for p in (config or {}).get("port", [])],
+            "ports": ports,
             "listening": reader.sshd_listening_ports(),
             "socket_activated": reader.unit_enabled("ssh.socket") == "enabled",
             "version": reader.openssh_version(),
@@ -320,6 +334,7 @@ def main() -> None:
             "login_user": {"type": "str", "default": ""},
             "allow_users": {"type": "list", "elements": "str", "default": []},
             "allow_groups": {"type": "list", "elements": "str", "default": []},
+            "ssh_sources": {"type": "list", "elements": "str", "default": ["any"]},
             "sysctl": {"type": "dict", "default": {}},
             "permissions": {"type": "list", "elements": "dict", "default": []},
             "firewall_rules": {"type": "list", "elements": "dict", "default": []},

@@ -205,14 +205,21 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge
 # --- over a real SSH connection ------------------------------------------------------
 
 
-def test_allow_list_that_excludes_the_ssh_login_user_is_refused(hosts, ips, converge_playbook, tmp_path):
-    """Over SSH the login user is found without being named."""
+SSH_LOCKOUTS = [
+    # (extra vars, what the refusal must say)
+    ({"os_ssh_allow_users": ["deploy"]}, "would exclude operator"),  # the login user is found, not named
+    ({"os_firewall_ssh_from": ["10.99.0.0/16"]}, "os_firewall_ssh_from (10.99.0.0/16) leaves out every address"),
+]
+
+
+@pytest.mark.parametrize(("extra_vars", "message"), SSH_LOCKOUTS, ids=["allow-list", "firewall-sources"])
+def test_changes_that_would_lock_out_the_ssh_session_are_refused(hosts, ips, converge_playbook, tmp_path, extra_vars, message):
     inventory = ssh_inventory(tmp_path / "ssh.yml", ips, PORT, os_ssh_port=PORT)
     before = {name: host_fingerprint(name, FINGERPRINT_COMMANDS) for name in hosts}
-    run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_allow_users": ["deploy"]})
+    run = run_playbook(converge_playbook, inventory=inventory, extra_vars=extra_vars)
     assert run.rc != 0
     for name in hosts:
-        assert "exclude operator" in run.failure_messages(name)
+        assert message in run.failure_messages(name), run.failure_messages(name)
         assert host_fingerprint(name, FINGERPRINT_COMMANDS) == before[name]
 
 

@@ -302,3 +302,27 @@ def test_parse_needrestart_mode():
     assert _os.parse_needrestart_mode([stock]) == "i"
     assert _os.parse_needrestart_mode([stock, "$nrconf{restart} = 'a';\n"]) == "a"
     assert _os.parse_needrestart_mode(["# nothing\n"]) is None
+
+
+def test_parse_ss_peers_of_sshd():
+    text = (
+        "0      0      172.18.0.2:2222  172.18.0.1:41022\n"
+        "0      0      [::ffff:172.18.0.2]:2222 [::ffff:10.1.2.3]:50000\n"
+        "0      0      172.18.0.2:5432  172.18.0.9:40000\n"
+    )
+    assert _os.parse_ss_peers(text, [2222]) == ["10.1.2.3", "172.18.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "sources", "allowed"),
+    [
+        ([], ["10.0.0.0/8"], True),
+        (["172.18.0.1"], ["any"], True),
+        (["172.18.0.1"], ["10.0.0.0/8"], False),
+        (["172.18.0.1", "10.1.2.3"], ["10.0.0.0/8"], True),
+        (["2001:db8::5"], ["2001:db8::/32"], True),
+        (["192.0.2.7"], ["192.0.2.7"], True),
+    ],
+)
+def test_addresses_allowed(addresses, sources, allowed):
+    assert _os.addresses_allowed(addresses, sources) is allowed
