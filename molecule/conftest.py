@@ -13,12 +13,20 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
+
+# The collection under test, as Ansible finds it (for the report callback's
+# task-name parser).
+sys.path[:0] = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":") if p]
+from ansible_collections.insightengine.hardening.plugins.callback.report import control_ids  # noqa: E402
+
+__all__ = ["control_ids"]
 
 SCENARIO_DIR = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."))
 EPHEMERAL_DIR = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"))
