@@ -91,11 +91,8 @@ class CallbackModule(CallbackBase):
     def _collect(self, result) -> None:
         host = result._host.get_name()
         data = result._result
-        if data.get("changed"):
+        if data.get("changed"):  # a loop task is changed when any of its items is
             self.changed.setdefault(host, set()).update(control_ids(result._task.get_name()))
-        for item in data.get("results", []) if isinstance(data.get("results"), list) else []:
-            if isinstance(item, dict) and item.get("changed"):
-                self.changed.setdefault(host, set()).update(control_ids(result._task.get_name()))
         if "layer" in data and isinstance(data.get("report"), list):
             self.layers.setdefault(host, {})[data["layer"]] = {
                 "summary": data.get("summary", {}),

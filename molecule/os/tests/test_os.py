@@ -263,3 +263,8 @@ def test_port_move_that_cannot_log_in_rolls_back(hosts, ips, converge_playbook, 
             check=True,
         ).stdout
         assert dropin.split() == ["Port", "2200"]
+        # The backup the move took is gone too (it is not a *.conf, but it is litter).
+        listing = subprocess.run(
+            ["docker", "exec", name, "ls", "/etc/ssh/sshd_config.d"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert sorted(listing) == ["00-insightengine-hardening.conf", "99-test-deny.conf"], listing
