@@ -120,7 +120,7 @@ class CallbackModule(CallbackBase):
             document["hosts"][host] = {}
             for layer, data in self.layers[host].items():
                 summary = data["summary"]
-                counts = ", ".join(f"{summary.get(status, 0)} {status}" for status in ("pass", "fail", "skipped"))
+                counts = ", ".join(f"{summary.get(status, 0)} {status}" for status in ("pass", "fail", "warn", "skipped") if status != "warn" or summary.get(status))
                 head = f"{host} {layer}: {counts}"
                 self._display.display(head, color=C.COLOR_ERROR if summary.get("fail") else C.COLOR_OK)
                 lines = []
@@ -131,7 +131,7 @@ class CallbackModule(CallbackBase):
                     lines.append({"id": cid, "status": status.lower(), "line": line, verb.replace(" ", "_"): cid in changed})
                     if status == "PASS" and not show_passed and not mark:
                         continue
-                    color = {"FAIL": C.COLOR_ERROR, "SKIPPED": C.COLOR_SKIP}.get(status, C.COLOR_OK)
+                    color = {"FAIL": C.COLOR_ERROR, "WARN": C.COLOR_WARN, "SKIPPED": C.COLOR_SKIP}.get(status, C.COLOR_OK)
                     if mark and status != "FAIL":
                         color = C.COLOR_CHANGED
                     self._display.display(f"  {line}{mark}", color=color)

@@ -20,8 +20,9 @@ import typing as t
 
 PASS = "pass"  # noqa: S105 - a status, not a password
 FAIL = "fail"
+WARN = "warn"  # not met, but advisory by configuration: never fails the play
 SKIPPED = "skipped"
-STATUSES = (PASS, FAIL, SKIPPED)
+STATUSES = (PASS, FAIL, WARN, SKIPPED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Finding:
             "expected": self.expected,
             "actual": self.actual,
             "reason": self.reason,
-            "remediation": self.remediation if self.status == FAIL else None,
+            "remediation": self.remediation if self.status in (FAIL, WARN) else None,
         }
 
 
@@ -136,6 +137,11 @@ class Findings:
         wrong = {k: actual.get(k) for k, v in expected.items() if actual.get(k) != v}
         return self.check(cid, not wrong, expected, wrong or actual, remediation)
 
+    def warn(self, cid: str, reason: str, expected: t.Any = None, actual: t.Any = None) -> None:
+        """Not met, and the configuration says that is a warning, not a failure."""
+        control = self.catalog[cid]
+        self._record(cid, Finding(control, WARN, expected, actual, reason, control.remediation))
+
     def error(self, cid: str, message: str) -> None:
         """The state could not be read: that is a failure, never a pass."""
         control = self.catalog[cid]
@@ -160,7 +166,7 @@ class Findings:
             line = f"{f.control.id:<7} {f.status.upper():<8} {f.control.title}"
             if f.status == FAIL:
                 line += f": {f.reason or _difference(f.expected, f.actual)}"
-            elif f.status == SKIPPED:
+            elif f.status in (SKIPPED, WARN):
                 line += f": {f.reason}"
             lines.append(line)
         return lines
@@ -177,6 +183,8 @@ class Findings:
             )
         else:
             msg = f"{self.layer}: {summary[PASS]} of {total} controls pass, {summary[SKIPPED]} skipped"
+            if summary[WARN]:
+                msg += f", {summary[WARN]} warn"
         failed = bool(strict and failing)
         return {
             "changed": False,

@@ -1,0 +1,761 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The postgres layer: catalog, readers and plans shared by postgres_facts
+and postgres_verify.
+
+Everything is read through the server as the ``postgres`` superuser over the
+local socket (``runuser -u postgres -- psql``): the settings the server runs
+with (``pg_settings``), the client authentication rules it parses
+(``pg_hba_file_rules``), roles, databases and privileges.  Nothing here
+changes the host; plans are SQL text the role runs itself.
+
+This file is private to the collection (leading underscore): no API promise.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+import secrets
+import time
+import typing as t
+
+from ._findings import Control
+
+GUIDE = "3. Database Security (PostgreSQL)"
+PREFLIGHT = "5. Security Checklist - Pre-Flight"
+
+CATALOG = (
+    Control(
+        "PG-01",
+        "Not publicly accessible: listens on localhost or listed private addresses, firewall open only to client networks",
+        f"{GUIDE} / Network Isolation",
+        "Set postgres_listen_addresses and postgres_client_networks; run the postgres role.",
+    ),
+    Control(
+        "PG-02",
+        "TLS on, TLS 1.2 or later, a valid certificate and a private key only the server reads",
+        f"{GUIDE} / SSL Connections",
+        "Run the postgres role; give postgres_ssl_cert_file/postgres_ssl_key_file or let it generate a certificate.",
+    ),
+    Control(
+        "PG-03",
+        "Client authentication: TCP only over TLS (hostssl), non-TLS TCP rejected, no trust, SCRAM-SHA-256 passwords",
+        f"{GUIDE} / SSL Connections",
+        "Run the postgres role; pg_hba.conf is rendered from postgres_client_networks and postgres_hba_rules.",
+    ),
+    Control(
+        "PG-04",
+        "Strong passwords: the application roles use the configured generated passwords, stored as SCRAM-SHA-256",
+        f"{GUIDE} / Strong Passwords; {PREFLIGHT} / 1. default credentials changed",
+        "Run the postgres role; it sets the passwords from postgres_app_password/postgres_owner_password or generated ones.",
+    ),
+    Control(
+        "PG-05",
+        "Least privilege: the application role has CRUD on its own schema and nothing else; a separate owner role",
+        f"{GUIDE} / Least Privilege",
+        "Run the postgres role; it grants CRUD, sets default privileges and revokes the rest.",
+    ),
+    Control(
+        "PG-06",
+        "No superuser beyond postgres (and postgres_superusers_allowed)",
+        f"{GUIDE} / Least Privilege",
+        "ALTER ROLE <name> NOSUPERUSER, or list the role in postgres_superusers_allowed if it must stay.",
+    ),
+    Control(
+        "PG-07",
+        "Connections, disconnections, failed logins, DDL and role changes (pgaudit) and slow statements are logged",
+        "4.3 Monitoring & Audit / suspicious database queries",
+        "Run the postgres role (postgres_pgaudit_enabled, postgres_log_min_duration_statement).",
+    ),
+    Control(
+        "PG-08",
+        "Encryption at rest: the data directory lives on an encrypted block device",
+        f"{GUIDE} / Encryption at Rest",
+        "Put the data directory on a LUKS (dm-crypt) volume, or set postgres_storage_encryption_elsewhere "
+        "to what encrypts it (e.g. EBS encryption).",
+    ),
+    Control(
+        "PG-09",
+        "Backups scheduled (systemd timer), recent, kept with tight modes and pruned after the retention",
+        f"{PREFLIGHT} / 3. backups scheduled",
+        "Run the postgres role; check 'systemctl status insightengine-pg-backup.service'.",
+    ),
+    Control(
+        "PG-10",
+        "Backups verified: the latest restore test restored the latest backup into a scratch database and checked it",
+        f"{PREFLIGHT} / 3. backups verified",
+        "Check 'journalctl -u insightengine-pg-restore-test.service'; run the postgres role.",
+    ),
+)
+
+# Settings the role manages whose change needs a restart (the rest reload).
+RESTART_SETTINGS = ("listen_addresses", "port", "shared_preload_libraries")
+
+# Authentication methods pg_hba may use, by connection type.
+LOCAL_METHODS = ("peer", "scram-sha-256", "reject")
+TCP_METHODS = ("scram-sha-256", "cert", "reject")
+PASSWORD_METHODS = ("password", "md5", "trust", "ident", "radius", "pam", "ldap", "bsd", "sspi", "gss")
+
+SCRAM_ITERATIONS = 4096
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+BACKUP_MANIFEST = "MANIFEST.json"
+BACKUP_UNITS = ("insightengine-pg-backup.timer", "insightengine-pg-restore-test.timer")
+
+
+# --------------------------------------------------------------------------
+# SCRAM-SHA-256 verifiers (RFC 5802/7677, as PostgreSQL stores them)
+# --------------------------------------------------------------------------
+
+
+def _scram_keys(password: str, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    return stored_key, server_key
+
+
+def scram_verifier(password: str, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS) -> str:
+    """The verifier PostgreSQL stores for a password: the role sends this,
+    never the password, so no statement log or audit line can show it."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    stored_key, server_key = _scram_keys(password, salt, iterations)
+    b64 = base64.b64encode
+    return f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}${b64(stored_key).decode()}:{b64(server_key).decode()}"
+
+
+def scram_matches(verifier: str | None, password: str) -> bool:
+    """Whether a stored verifier is the one of password (any salt)."""
+    m = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)", verifier or "")
+    if not m:
+        return False
+    try:
+        salt = base64.b64decode(m.group(2))
+        stored_key, server_key = _scram_keys(password, salt, int(m.group(1)))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(base64.b64encode(stored_key).decode(), m.group(3)) and hmac.compare_digest(
+        base64.b64encode(server_key).decode(), m.group(4)
+    )
+
+
+def password_kind(stored: str | None) -> str:
+    if not stored:
+        return "none"
+    if stored.startswith("SCRAM-SHA-256$"):
+        return "scram-sha-256"
+    if stored.startswith("md5"):
+        return "md5"
+    return "plain"
+
+
+# --------------------------------------------------------------------------
+# Parsers and small helpers (pure)
+# --------------------------------------------------------------------------
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def split_list(value: str | None) -> list[str]:
+    """A comma-separated setting (listen_addresses, shared_preload_libraries)."""
+    return [item.strip().strip('"') for item in (value or "").split(",") if item.strip()]
+
+
+def parse_clusters(text: str) -> list[dict[str, t.Any]]:
+    """``pg_lsclusters --json``."""
+    try:
+        data = json.loads(text or "[]")
+    except ValueError:
+        return []
+    clusters = []
+    for item in data if isinstance(data, list) else []:
+        config = item.get("config") or {}
+        clusters.append(
+            {
+                "version": str(item.get("version")),
+                "name": item.get("cluster"),
+                "port": int(item.get("port") or config.get("port") or 5432),
+                "running": bool(item.get("running")),
+                "data_directory": item.get("pgdata") or config.get("data_directory"),
+                "config_directory": item.get("configdir"),
+                "socket_directory": item.get("socketdir") or "/var/run/postgresql",
+                "log_file": item.get("logfile"),
+            }
+        )
+    return clusters
+
+
+# The distribution's PostgreSQL, by os-release ID and VERSION_ID.
+DISTRIBUTION_VERSIONS = {
+    ("debian", "12"): "15",
+    ("debian", "13"): "17",
+    ("ubuntu", "22.04"): "14",
+    ("ubuntu", "24.04"): "16",
+}
+
+
+def distribution_version(release: dict[str, str]) -> str:
+    return DISTRIBUTION_VERSIONS.get((release.get("ID", ""), release.get("VERSION_ID", "")), "")
+
+
+def pick_cluster(clusters: list[dict[str, t.Any]], version: str, name: str) -> dict[str, t.Any] | None:
+    """The cluster to manage: the given version, else the newest one with that name."""
+    named = [c for c in clusters if c["name"] == name]
+    if version:
+        named = [c for c in named if c["version"] == str(version)]
+    return max(named, key=lambda c: int(c["version"]) if c["version"].isdigit() else 0, default=None)
+
+
+def listener_addresses(text: str, process: str = "postgres") -> list[str]:
+    """Addresses a process listens on, from ``ss -Htlnp``: "127.0.0.1:5432"."""
+    found = []
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if len(parts) < 4 or f'(("{process}"' not in line:
+            continue
+        found.append(parts[3])
+    return sorted(set(found))
+
+
+def ufw_source(network: str) -> str:
+    """A network as ufw shows it: a single address without its /32 or /128."""
+    try:
+        net = ipaddress.ip_network(str(network), strict=False)
+    except ValueError:
+        return str(network)
+    return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+
+
+def wildcard_listener(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    return host in ("0.0.0.0", "::", "*")
+
+
+def in_networks(address: str, networks: t.Iterable[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for net in networks:
+        try:
+            if ip in ipaddress.ip_network(net, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def acl_grants(acl: str | None, grantee: str) -> str:
+    """The privilege letters an ACL (``{a=arwd/b,=c/b}``) gives grantee ("" for PUBLIC)."""
+    letters = ""
+    for item in (acl or "").strip("{}").split(","):
+        who, sep, rest = item.strip().strip('"').partition("=")
+        if sep and who == grantee:
+            letters += rest.split("/", 1)[0]
+    return "".join(sorted(set(letters)))
+
+
+# --------------------------------------------------------------------------
+# pg_hba: what the rules allow
+# --------------------------------------------------------------------------
+
+
+def _covers_everyone(rule: dict[str, t.Any], family: int) -> bool:
+    if rule.get("database") != ["all"] or rule.get("user_name") != ["all"]:
+        return False
+    address, netmask = rule.get("address"), rule.get("netmask")
+    if address == "all":
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+        bits = bin(int(ipaddress.ip_address(netmask))).count("1") if netmask else ip.max_prefixlen
+    except ValueError:
+        return False
+    return ip.version == family and bits == 0
+
+
+def hba_problems(rules: list[dict[str, t.Any]]) -> list[str]:
+    """What in pg_hba_file_rules breaks PG-03, one sentence per rule."""
+    problems = []
+    rejected_nossl = {4: False, 6: False}
+    for rule in rules:
+        where = f"line {rule.get('line_number')}"
+        if rule.get("error"):
+            problems.append(f"{where}: {rule['error']}")
+            continue
+        kind, method = rule.get("type"), rule.get("auth_method")
+        if method == "trust":
+            problems.append(f"{where}: trust ({kind} {','.join(rule.get('database') or [])})")
+        elif kind == "local":
+            if method not in LOCAL_METHODS:
+                problems.append(f"{where}: local connections use {method}")
+        elif method == "reject":
+            if kind in ("hostnossl", "host"):
+                for family in (4, 6):
+                    if _covers_everyone(rule, family):
+                        rejected_nossl[family] = True
+        elif kind != "hostssl":
+            problems.append(f"{where}: {kind} accepts TCP without TLS ({method})")
+        elif method not in TCP_METHODS:
+            problems.append(f"{where}: hostssl uses {method}, not scram-sha-256")
+    for family, done in rejected_nossl.items():
+        if not done:
+            problems.append(f"no rule rejects non-TLS TCP from every IPv{family} address")
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Queries (run as the postgres superuser)
+# --------------------------------------------------------------------------
+
+Q_SETTINGS = """
+select coalesce(json_object_agg(name, json_build_object(
+  'setting', setting, 'unit', unit, 'source', source, 'sourcefile', sourcefile,
+  'pending_restart', pending_restart)), '{}')
+from pg_settings where name = any(%s)
+"""
+
+Q_HBA = """
+select coalesce(json_agg(json_build_object('line_number', line_number, 'type', type,
+  'database', database, 'user_name', user_name, 'address', address, 'netmask', netmask,
+  'auth_method', auth_method, 'error', error) order by line_number), '[]')
+from pg_hba_file_rules
+"""
+
+Q_ROLES = """
+select coalesce(json_object_agg(rolname, json_build_object('superuser', rolsuper,
+  'createdb', rolcreatedb, 'createrole', rolcreaterole, 'login', rolcanlogin,
+  'replication', rolreplication, 'bypassrls', rolbypassrls, 'inherit', rolinherit,
+  'password', rolpassword,
+  'member_of', (select coalesce(json_agg(g.rolname order by g.rolname), '[]')
+                from pg_auth_members m join pg_roles g on g.oid = m.roleid where m.member = a.oid))), '{}')
+from pg_authid a
+"""
+
+Q_DATABASES = """
+select coalesce(json_object_agg(datname, json_build_object('owner', pg_get_userbyid(datdba),
+  'acl', datacl::text, 'template', datistemplate, 'allow_connections', datallowconn)), '{}')
+from pg_database
+"""
+
+
+def q_app_objects(schema: str, app: str, owner: str) -> str:
+    """In the application database: the schema and what the roles may do."""
+    s, a, o = quote_literal(schema), quote_literal(app), quote_literal(owner)
+    roles = f"(select oid from pg_roles where rolname = {a})"
+    tables = f"""from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = {s} and c.relkind in ('r', 'p', 'v', 'm', 'f')"""
+    return f"""
+select json_build_object(
+  'schema_owner', (select pg_get_userbyid(nspowner) from pg_namespace where nspname = {s}),
+  'schema_acl', (select nspacl::text from pg_namespace where nspname = {s}),
+  'public_schema_acl', (select nspacl::text from pg_namespace where nspname = 'public'),
+  'tables', (select count(*) {tables}),
+  'tables_without_crud', (select coalesce(json_agg(c.relname order by c.relname), '[]') {tables}
+     and c.relkind in ('r', 'p') and exists {roles} and not (
+       has_table_privilege({a}, c.oid, 'SELECT') and has_table_privilege({a}, c.oid, 'INSERT')
+       and has_table_privilege({a}, c.oid, 'UPDATE') and has_table_privilege({a}, c.oid, 'DELETE'))),
+  'tables_beyond_crud', (select coalesce(json_agg(c.relname order by c.relname), '[]') {tables}
+     and exists {roles} and (has_table_privilege({a}, c.oid, 'TRUNCATE')
+       or has_table_privilege({a}, c.oid, 'REFERENCES') or has_table_privilege({a}, c.oid, 'TRIGGER'))),
+  'sequences_without_usage', (select coalesce(json_agg(c.relname order by c.relname), '[]')
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = {s} and c.relkind = 'S' and exists {roles}
+       and case when c.relkind = 'S' then not has_sequence_privilege({a}, c.oid, 'USAGE') else false end),
+  'owned_by_app', (select count(*) from pg_class where relowner = {roles})
+     + (select count(*) from pg_namespace where nspowner = {roles})
+     + (select count(*) from pg_proc where proowner = {roles}),
+  'default_acl', (select coalesce(json_object_agg(defaclobjtype, defaclacl::text), '{{}}')
+     from pg_default_acl d join pg_namespace n on n.oid = d.defaclnamespace
+     where n.nspname = {s} and d.defaclrole = (select oid from pg_roles where rolname = {o})),
+  'extensions', (select coalesce(json_agg(extname order by extname), '[]') from pg_extension)
+)
+"""
+
+
+class PgReader:
+    """Reads a cluster through psql as the postgres superuser."""
+
+    def __init__(self, host: t.Any, cluster: dict[str, t.Any] | None):
+        self.host = host
+        self.cluster = cluster
+        self.error: str | None = None if cluster else "no PostgreSQL cluster"
+        if cluster and not cluster.get("running"):
+            self.error = f"cluster {cluster['version']}/{cluster['name']} is not running"
+
+    @property
+    def up(self) -> bool:
+        return self.error is None
+
+    def query(self, sql: str, database: str = "postgres") -> t.Any:
+        """One JSON value, or None (and self.error set) when psql fails."""
+        if not self.up:
+            return None
+        runuser = self.host.which("runuser") or "/usr/sbin/runuser"
+        rc, out, err = self.host.run(
+            runuser,
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-X",
+            "-A",
+            "-t",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            self.cluster["socket_directory"],
+            "-p",
+            str(self.cluster["port"]),
+            "-d",
+            database,
+            "-c",
+            sql,
+        )
+        if rc != 0:
+            self.error = f"psql failed: {(err or out).strip()[:300]}"
+            return None
+        try:
+            return json.loads(out.strip() or "null")
+        except ValueError:
+            self.error = f"psql returned no JSON: {out.strip()[:200]}"
+            return None
+
+    def settings(self, names: t.Iterable[str]) -> dict[str, dict[str, t.Any]]:
+        array = "array[" + ",".join(quote_literal(n) for n in names) + "]::text[]"
+        return self.query(Q_SETTINGS % array) or {}
+
+    def hba(self) -> list[dict[str, t.Any]] | None:
+        return self.query(Q_HBA)
+
+    def roles(self) -> dict[str, dict[str, t.Any]] | None:
+        return self.query(Q_ROLES)
+
+    def databases(self) -> dict[str, dict[str, t.Any]] | None:
+        return self.query(Q_DATABASES)
+
+    def app_objects(self, database: str, schema: str, app: str, owner: str) -> dict[str, t.Any] | None:
+        return self.query(q_app_objects(schema, app, owner), database)
+
+
+def read_clusters(host: t.Any) -> list[dict[str, t.Any]]:
+    lsclusters = host.which("pg_lsclusters")
+    if not lsclusters:
+        return []
+    rc, out, _unused = host.run(lsclusters, "--json")
+    return parse_clusters(out) if rc == 0 else []
+
+
+# --------------------------------------------------------------------------
+# Wanted state and plans
+# --------------------------------------------------------------------------
+
+APP_ATTRIBUTES = {"superuser": False, "createdb": False, "createrole": False, "replication": False, "bypassrls": False, "login": True}
+ATTRIBUTE_SQL = {
+    "superuser": "SUPERUSER",
+    "createdb": "CREATEDB",
+    "createrole": "CREATEROLE",
+    "replication": "REPLICATION",
+    "bypassrls": "BYPASSRLS",
+    "login": "LOGIN",
+}
+
+
+def _attributes_sql(wanted: dict[str, bool]) -> str:
+    return " ".join(word if wanted[key] else f"NO{word}" for key, word in ATTRIBUTE_SQL.items())
+
+
+def role_plan(roles: dict[str, dict[str, t.Any]] | None, wanted: list[dict[str, t.Any]]) -> list[str]:
+    """CREATE/ALTER ROLE statements for the application roles.
+
+    ``wanted``: name and password of each role.  Passwords are sent as
+    SCRAM verifiers; a role whose stored verifier already matches keeps it.
+    """
+    roles = roles or {}
+    statements = []
+    for item in wanted:
+        name, password = item["name"], item["password"]
+        current = roles.get(name)
+        attributes = dict(APP_ATTRIBUTES)
+        if current is None:
+            statements.append(
+                f"CREATE ROLE {quote_ident(name)} {_attributes_sql(attributes)} PASSWORD {quote_literal(scram_verifier(password))};"
+            )
+            continue
+        if any(current.get(k) != v for k, v in attributes.items()):
+            statements.append(f"ALTER ROLE {quote_ident(name)} {_attributes_sql(attributes)};")
+        if not scram_matches(current.get("password"), password):
+            statements.append(f"ALTER ROLE {quote_ident(name)} PASSWORD {quote_literal(scram_verifier(password))};")
+        for group in current.get("member_of") or []:
+            statements.append(f"REVOKE {quote_ident(group)} FROM {quote_ident(name)};")
+    return statements
+
+
+def database_plan(
+    databases: dict[str, dict[str, t.Any]] | None,
+    objects: dict[str, t.Any] | None,
+    app: dict[str, str],
+    pgaudit: bool,
+) -> tuple[list[str], list[str]]:
+    """(statements in the postgres database, statements in the application database)."""
+    databases = databases or {}
+    db, schema, user, owner = app["database"], app["schema"], app["user"], app["owner"]
+    qdb, qschema, quser, qowner = (quote_ident(x) for x in (db, schema, user, owner))
+    cluster: list[str] = []
+    current = databases.get(db)
+    if current is None:
+        cluster.append(f"CREATE DATABASE {qdb} OWNER {qowner};")
+        objects = None
+    elif current["owner"] != owner:
+        cluster.append(f"ALTER DATABASE {qdb} OWNER TO {qowner};")
+    acl = (current or {}).get("acl")
+    if current is None or acl is None or acl_grants(acl, ""):
+        cluster.append(f"REVOKE ALL ON DATABASE {qdb} FROM PUBLIC;")
+    if current is None or "c" not in acl_grants(acl, user) or set(acl_grants(acl, user)) - {"c"}:
+        cluster.append(f"REVOKE ALL ON DATABASE {qdb} FROM {quser};")
+        cluster.append(f"GRANT CONNECT ON DATABASE {qdb} TO {quser};")
+
+    inside: list[str] = []
+    objects = objects or {}
+    if objects.get("owned_by_app"):
+        inside.append(f"REASSIGN OWNED BY {quser} TO {qowner};")
+    if objects.get("schema_owner") is None:
+        inside.append(f"CREATE SCHEMA {qschema} AUTHORIZATION {qowner};")
+    elif objects["schema_owner"] != owner:
+        inside.append(f"ALTER SCHEMA {qschema} OWNER TO {qowner};")
+    schema_acl = objects.get("schema_acl")
+    if acl_grants(schema_acl, ""):
+        inside.append(f"REVOKE ALL ON SCHEMA {qschema} FROM PUBLIC;")
+    if acl_grants(schema_acl, user) != "U":
+        inside.append(f"REVOKE ALL ON SCHEMA {qschema} FROM {quser};")
+        inside.append(f"GRANT USAGE ON SCHEMA {qschema} TO {quser};")
+    if "C" in acl_grants(objects.get("public_schema_acl"), "") or "C" in acl_grants(objects.get("public_schema_acl"), user):
+        inside.append(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {quser};")
+    if objects.get("tables_beyond_crud"):
+        inside.append(f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {qschema} FROM {quser};")
+    if objects.get("tables_without_crud"):
+        inside.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {qschema} TO {quser};")
+    if objects.get("sequences_without_usage"):
+        inside.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {qschema} TO {quser};")
+    default_acl = objects.get("default_acl") or {}
+    if acl_grants(default_acl.get("r"), user) != "adrw":
+        inside.append(
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {qowner} IN SCHEMA {qschema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quser};"
+        )
+    if acl_grants(default_acl.get("S"), user) != "Ur":
+        inside.append(f"ALTER DEFAULT PRIVILEGES FOR ROLE {qowner} IN SCHEMA {qschema} GRANT USAGE, SELECT ON SEQUENCES TO {quser};")
+    if pgaudit and "pgaudit" not in (objects.get("extensions") or []):
+        # pgaudit's event triggers, for the object names of DDL in this database
+        inside.append("CREATE EXTENSION IF NOT EXISTS pgaudit;")
+    return cluster, inside
+
+
+def privilege_problems(
+    roles: dict[str, dict[str, t.Any]],
+    databases: dict[str, dict[str, t.Any]],
+    objects: dict[str, t.Any] | None,
+    app: dict[str, str],
+) -> dict[str, t.Any]:
+    """PG-05, from what the server says: an empty dict means least privilege holds."""
+    problems: dict[str, t.Any] = {}
+    user, owner, db = app["user"], app["owner"], app["database"]
+    for name in (user, owner):
+        role = roles.get(name)
+        if role is None:
+            problems[name] = "role does not exist"
+            continue
+        extra = sorted(k for k, v in APP_ATTRIBUTES.items() if role.get(k) != v)
+        if extra:
+            problems[f"{name} attributes"] = ", ".join(f"{k}={role.get(k)}" for k in extra)
+        if role.get("member_of"):
+            problems[f"{name} member of"] = role["member_of"]
+    if user == owner:
+        problems["owner role"] = "the application role is also the owner role"
+    database = databases.get(db)
+    if database is None:
+        problems[db] = "database does not exist"
+        return problems
+    if database["owner"] == user:
+        problems[f"{db} owner"] = user
+    if acl_grants(database.get("acl"), "") or database.get("acl") is None:
+        problems[f"{db} PUBLIC"] = acl_grants(database.get("acl"), "") or "default (CONNECT, TEMPORARY)"
+    if acl_grants(database.get("acl"), user) != "c":
+        problems[f"{db} {user}"] = acl_grants(database.get("acl"), user) or "no CONNECT"
+    if objects is None:
+        problems["objects"] = "could not read the application database"
+        return problems
+    if objects.get("schema_owner") != owner:
+        problems["schema owner"] = objects.get("schema_owner")
+    if acl_grants(objects.get("schema_acl"), user) != "U":
+        problems["schema privileges"] = acl_grants(objects.get("schema_acl"), user) or "no USAGE"
+    for key in ("tables_without_crud", "tables_beyond_crud", "sequences_without_usage"):
+        if objects.get(key):
+            problems[key] = objects[key]
+    if objects.get("owned_by_app"):
+        problems["objects owned by the application role"] = objects["owned_by_app"]
+    default_acl = objects.get("default_acl") or {}
+    if acl_grants(default_acl.get("r"), user) != "adrw" or acl_grants(default_acl.get("S"), user) != "Ur":
+        problems["default privileges"] = default_acl or "none"
+    return problems
+
+
+def settings_reset_plan(settings: dict[str, dict[str, t.Any]], wanted: dict[str, str], dropin: str) -> list[str]:
+    """ALTER SYSTEM RESET for wanted settings that postgresql.auto.conf overrides."""
+    statements = []
+    for name in sorted(wanted):
+        current = settings.get(name) or {}
+        if (current.get("sourcefile") or "").endswith("postgresql.auto.conf") and current.get("sourcefile") != dropin:
+            statements.append(f"ALTER SYSTEM RESET {quote_ident(name)};")
+    return statements
+
+
+def normalize_setting(name: str, value: t.Any) -> str:
+    """A wanted value as pg_settings shows it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def settings_differ(settings: dict[str, dict[str, t.Any]], wanted: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Wanted settings whose effective value differs (list settings compared as sets)."""
+    wrong = {}
+    for name, value in wanted.items():
+        current = (settings.get(name) or {}).get("setting")
+        want = normalize_setting(name, value)
+        if name == "shared_preload_libraries":
+            # Others may preload their libraries too: the wanted ones must be among them.
+            same = set(split_list(want)) <= set(split_list(current))
+        elif name in ("listen_addresses", "pgaudit.log"):
+            same = {v.lower() for v in split_list(current)} == {v.lower() for v in split_list(want)}
+        else:
+            same = current == want
+        if not same:
+            wrong[name] = current
+    return wrong
+
+
+# --------------------------------------------------------------------------
+# Files: certificates, storage, backups
+# --------------------------------------------------------------------------
+
+
+def certificate_end(host: t.Any, path: str) -> float | None:
+    """The notAfter of a PEM certificate, as a timestamp."""
+    openssl = host.which("openssl")
+    if not openssl or not os.path.exists(path):
+        return None
+    rc, out, _unused = host.run(openssl, "x509", "-noout", "-enddate", "-in", path)
+    if rc != 0 or "=" not in out:
+        return None
+    try:
+        return time.mktime(time.strptime(out.split("=", 1)[1].strip(), "%b %d %H:%M:%S %Y %Z")) - time.timezone
+    except ValueError:
+        return None
+
+
+def storage_encryption(host: t.Any, path: str) -> dict[str, t.Any]:
+    """The block device under path and whether a dm-crypt layer is in its stack."""
+    findmnt = host.which("findmnt")
+    if not findmnt:
+        return {"device": None, "encrypted": None, "reason": "findmnt is not installed"}
+    rc, out, _unused = host.run(findmnt, "-n", "-o", "SOURCE,FSTYPE", "-T", path)
+    if rc != 0 or not out.split():
+        return {"device": None, "encrypted": None, "reason": f"no mount found for {path}"}
+    source, fstype = (out.split() + [""])[:2]
+    device = re.sub(r"\[.*\]$", "", source)
+    if not device.startswith("/dev/"):
+        return {"device": source, "fstype": fstype, "encrypted": None, "reason": f"{path} is on {fstype} ({source}), not a block device this host sees"}
+    lsblk = host.which("lsblk")
+    if not lsblk:
+        return {"device": device, "fstype": fstype, "encrypted": None, "reason": "lsblk is not installed"}
+    rc, out, _unused = host.run(lsblk, "-n", "-s", "-r", "-o", "NAME,TYPE", device)
+    if rc != 0:
+        return {"device": device, "fstype": fstype, "encrypted": None, "reason": f"lsblk cannot read {device}"}
+    stack = [line.split() for line in out.splitlines() if line.split()]
+    return {
+        "device": device,
+        "fstype": fstype,
+        "stack": [" ".join(item) for item in stack],
+        "encrypted": any(len(item) > 1 and item[1] == "crypt" for item in stack),
+        "reason": None,
+    }
+
+
+def latest_backup(root: str, now: float | None = None) -> dict[str, t.Any]:
+    """The newest complete backup under root (a directory with a manifest)."""
+    now = now if now is not None else time.time()
+    state: dict[str, t.Any] = {"root": root, "exists": os.path.isdir(root), "count": 0, "latest": None}
+    if not state["exists"]:
+        return state
+    complete = []
+    for name in sorted(os.listdir(root)):
+        manifest = os.path.join(root, name, BACKUP_MANIFEST)
+        try:
+            mtime = os.stat(manifest).st_mtime
+        except OSError:
+            continue
+        complete.append((mtime, name, manifest))
+    state["count"] = len(complete)
+    state["names"] = [name for _mtime, name, _path in sorted(complete)]
+    if not complete:
+        return state
+    mtime, name, manifest = max(complete)
+    try:
+        with open(manifest, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = {}
+    directory = os.path.join(root, name)
+    state["latest"] = {
+        "name": name,
+        "path": directory,
+        "time": mtime,
+        "age_hours": round((now - mtime) / 3600, 2),
+        "databases": sorted((data.get("databases") or {}).keys()),
+        "files": sorted(os.listdir(directory)),
+    }
+    state["oldest_age_hours"] = round((now - min(complete)[0]) / 3600, 2)
+    return state
+
+
+def restore_status(path: str, now: float | None = None) -> dict[str, t.Any] | None:
+    now = now if now is not None else time.time()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    finished = data.get("finished")
+    data["age_hours"] = round((now - finished) / 3600, 2) if isinstance(finished, (int, float)) else None
+    return data
+
+
+def loose_modes(host: t.Any, paths: t.Iterable[str], dir_mode: str, file_mode: str, owner: str) -> dict[str, str]:
+    """Paths whose mode is looser than wanted or whose owner differs."""
+    problems = {}
+    for path in paths:
+        st = host.stat(path)
+        if not st["exists"]:
+            continue
+        wanted = dir_mode if st["is_dir"] else file_mode
+        if int(st["mode"], 8) & ~int(wanted, 8) or st["owner"] != owner:
+            problems[path] = f"{st['mode']} {st['owner']}"
+    return problems

@@ -1,0 +1,422 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: postgres_verify
+short_description: Verify the postgres layer of the hardening guide from the running server
+version_added: 0.1.0
+description:
+  - Reads the effective state of a PostgreSQL cluster and returns one finding per control of the
+    postgres layer (C(PG-01) to C(PG-10)), in the same shape as every verify module of this collection.
+  - Reads through the server, as the C(postgres) superuser over the local socket, not the files a role
+    wrote. Settings from C(pg_settings), client authentication from C(pg_hba_file_rules), roles from
+    C(pg_authid), privileges with C(has_table_privilege) and the ACLs in the application database.
+  - Also reads the addresses the server listens on (C(ss)), UFW, the block device under the data
+    directory (C(findmnt), C(lsblk)), the backup timer, the latest backup and the last restore test.
+  - PG-08 (encryption at rest) is a warning, not a failure, unless O(storage.require_encrypted) is set.
+  - Never changes anything.
+author:
+  - InsightEngine platform team (@insightengine)
+extends_documentation_fragment:
+  - insightengine.hardening.findings
+  - insightengine.hardening.read_only
+options:
+  version:
+    description: The PostgreSQL major version; empty for the newest cluster named O(cluster_name).
+    type: str
+    default: ""
+  cluster_name:
+    description: The cluster name (C(pg_lsclusters)).
+    type: str
+    default: main
+  network:
+    description:
+      - PG-01. C(listen_addresses) (list, as the setting must be), C(listen_all_allowed) (bool),
+        C(port) (int), C(client_networks) (list of networks allowed through UFW).
+    type: dict
+    required: true
+  tls:
+    description:
+      - PG-02. C(min_protocol) (C(TLSv1.2) or C(TLSv1.3)), C(cert_file), C(key_file), C(ca_file),
+        and C(min_days_left) before the certificate expires.
+    type: dict
+    required: true
+  app:
+    description: PG-04, PG-05. C(database), C(schema), C(user) (the application role) and C(owner) (the migration role).
+    type: dict
+    required: true
+  passwords:
+    description: PG-04. The password each application role must have, by role name. Never returned.
+    type: dict
+    default: {}
+  superusers_allowed:
+    description: PG-06. Superusers besides C(postgres) that are accepted.
+    type: list
+    elements: str
+    default: []
+  logging:
+    description: PG-07. Wanted logging settings (name to value), for example C(log_connections).
+    type: dict
+    default: {}
+  pgaudit_log:
+    description: PG-07. Classes C(pgaudit.log) must include; empty when pgaudit is not used.
+    type: list
+    elements: str
+    default: []
+  storage:
+    description:
+      - PG-08. C(require_encrypted) (bool) fails the control instead of warning;
+        C(encrypted_elsewhere) (str) names what encrypts the storage outside this host's view.
+    type: dict
+    default: {}
+  backup:
+    description:
+      - PG-09, PG-10. C(root), C(timer), C(max_age_hours), C(retention_days), C(databases) (that each
+        backup must hold), C(restore_timer), C(restore_status) and C(restore_max_age_hours).
+    type: dict
+    default: {}
+  firewall:
+    description: PG-01. Whether UFW rules are part of the control (C(false) when the firewall is someone else's).
+    type: bool
+    default: true
+seealso:
+  - module: insightengine.hardening.postgres_facts
+"""
+
+EXAMPLES = r"""
+- name: Verify the postgres layer
+  insightengine.hardening.postgres_verify:
+    network: {listen_addresses: [localhost], port: 5432, client_networks: []}
+    tls: {min_protocol: TLSv1.2, cert_file: /etc/postgresql/15/main/tls/server.crt,
+          key_file: /etc/postgresql/15/main/tls/server.key}
+    app: {database: insightengine, schema: insightengine, user: insightengine_app, owner: insightengine_owner}
+    passwords: "{{ pg_passwords }}"
+    strict: false
+  register: pg_verify
+  no_log: true
+"""
+
+RETURN = r"""
+layer:
+  description: Always C(postgres).
+  type: str
+  returned: always
+findings:
+  description: One finding per control (only the failing ones when the task fails).
+  type: list
+  elements: dict
+  returned: always
+summary:
+  description: Number of findings per status.
+  type: dict
+  returned: always
+  sample: {pass: 9, fail: 0, warn: 1, skipped: 0}
+failed_controls:
+  description: IDs of the failing controls.
+  type: list
+  elements: str
+  returned: always
+report:
+  description: One line per control.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings, findings_argument_spec
+
+PG_CONTROLS = ("PG-01", "PG-02", "PG-03", "PG-04", "PG-05", "PG-06", "PG-07")
+
+
+class PostgresVerifier:
+    def __init__(self, params: dict[str, t.Any], host: _os.HostReader, findings: Findings):
+        self.p = params
+        self.host = host
+        self.f = findings
+        self.cluster = pg.pick_cluster(pg.read_clusters(host), params["version"], params["cluster_name"])
+        self.server = pg.PgReader(host, self.cluster)
+
+    def run(self) -> None:
+        names = {"listen_addresses", "port", "ssl", "ssl_min_protocol_version", "ssl_cert_file", "ssl_key_file"}
+        names |= {"ssl_ca_file", "password_encryption", "shared_preload_libraries", "pgaudit.log", "data_directory"}
+        self.settings = self.server.settings(names | set(self.p["logging"]))
+        if not self.server.up:
+            for cid in PG_CONTROLS:
+                if self.f.wanted(cid):
+                    self.f.error(cid, self.server.error or "the server could not be read")
+        else:
+            self.network()
+            self.tls()
+            self.hba()
+            self.accounts()
+            self.logging()
+        self.storage()
+        self.backups()
+
+    def value(self, name: str) -> str | None:
+        return (self.settings.get(name) or {}).get("setting")
+
+    # PG-01
+    def network(self) -> None:
+        if not self.f.wanted("PG-01"):
+            return
+        net = self.p["network"]
+        wanted = [str(a) for a in net.get("listen_addresses") or ["localhost"]]
+        current = pg.split_list(self.value("listen_addresses"))
+        port = str(net.get("port", 5432))
+        rc, out, _unused = self.host.run(self.host.which("ss") or "ss", "-Htlnp")
+        listeners = pg.listener_addresses(out) if rc == 0 else None
+        expected: dict[str, t.Any] = {"listen_addresses": wanted, "port": port, "wildcard": False}
+        actual: dict[str, t.Any] = {
+            "listen_addresses": current if {a.lower() for a in current} != {a.lower() for a in wanted} else wanted,
+            "port": self.value("port"),
+            "wildcard": "*" in current or any(pg.wildcard_listener(a) for a in listeners or []),
+        }
+        if net.get("listen_all_allowed"):
+            expected.pop("wildcard")
+            actual.pop("wildcard")
+        ufw = self.host.ufw() if self.p["firewall"] else None
+        if ufw and ufw.get("active"):
+            rules = [r for r in ufw["rules"] if r["direction"] == "in" and r["action"] in ("allow", "limit")]
+            open_ports = [r for r in rules if pg_port_matches(r["port"], port)]
+            expected["open to any address"] = []
+            actual["open to any address"] = sorted({r["to"] + (" (v6)" if r["v6"] else "") for r in open_ports if r["from"] == "any"})
+            networks = [pg.ufw_source(n) for n in net.get("client_networks") or []]
+            expected["client networks without a rule"] = []
+            actual["client networks without a rule"] = [n for n in networks if not _os.ufw_allows(rules, port, "tcp", n)]
+        self.f.compare("PG-01", expected, {**actual, "listeners": listeners})
+
+    # PG-02
+    def tls(self) -> None:
+        if not self.f.wanted("PG-02"):
+            return
+        tls = self.p["tls"]
+        minimum = tls.get("min_protocol") or "TLSv1.2"
+        current_min = self.value("ssl_min_protocol_version")
+        expected: dict[str, t.Any] = {"ssl": "on", "ssl_min_protocol_version": minimum}
+        actual: dict[str, t.Any] = {"ssl": self.value("ssl"), "ssl_min_protocol_version": current_min}
+        if current_min in ("TLSv1.2", "TLSv1.3") and (minimum, current_min) == ("TLSv1.2", "TLSv1.3"):
+            actual["ssl_min_protocol_version"] = minimum  # stricter than asked is fine
+        for key in ("cert_file", "key_file", "ca_file"):
+            if tls.get(key):
+                expected[f"ssl_{key}"] = tls[key]
+                actual[f"ssl_{key}"] = self.value(f"ssl_{key}")
+        key_file = self.value("ssl_key_file")
+        if key_file:
+            st = self.host.stat(key_file)
+            expected["key readable by others"] = False
+            actual["key readable by others"] = bool(st["exists"] and int(st["mode"], 8) & 0o037)
+        cert = self.value("ssl_cert_file")
+        end = pg.certificate_end(self.host, cert) if cert else None
+        days = round((end - pg.time.time()) / 86400, 1) if end else None
+        expected["certificate valid for days"] = f">= {tls.get('min_days_left', 14)}"
+        ok_days = days is not None and days >= float(tls.get("min_days_left", 14))
+        actual["certificate valid for days"] = expected["certificate valid for days"] if ok_days else days
+        self.f.compare("PG-02", expected, actual)
+
+    # PG-03
+    def hba(self) -> None:
+        if not self.f.wanted("PG-03"):
+            return
+        rules = self.server.hba()
+        if rules is None:
+            self.f.error("PG-03", self.server.error or "pg_hba_file_rules could not be read")
+            return
+        problems = pg.hba_problems(rules)
+        expected = {"pg_hba problems": [], "password_encryption": "scram-sha-256"}
+        actual = {"pg_hba problems": problems, "password_encryption": self.value("password_encryption")}
+        self.f.compare("PG-03", expected, actual)
+
+    # PG-04, PG-05, PG-06
+    def accounts(self) -> None:
+        roles = self.server.roles()
+        databases = self.server.databases()
+        if roles is None or databases is None:
+            for cid in ("PG-04", "PG-05", "PG-06"):
+                if self.f.wanted(cid):
+                    self.f.error(cid, self.server.error or "roles could not be read")
+            return
+        app = self.p["app"]
+        if self.f.wanted("PG-04"):
+            expected, actual = {}, {}
+            for name, password in sorted(self.p["passwords"].items()):
+                stored = (roles.get(name) or {}).get("password")
+                expected[name] = "configured password (SCRAM-SHA-256)"
+                if name not in roles:
+                    actual[name] = "role does not exist"
+                elif pg.password_kind(stored) != "scram-sha-256":
+                    actual[name] = f"password stored as {pg.password_kind(stored)}"
+                elif not pg.scram_matches(stored, password):
+                    actual[name] = "a different password"
+                else:
+                    actual[name] = expected[name]
+            weak = sorted(n for n, r in roles.items() if r.get("login") and pg.password_kind(r.get("password")) in ("md5", "plain"))
+            expected["login roles with MD5 or plain passwords"] = []
+            actual["login roles with MD5 or plain passwords"] = weak
+            self.f.compare("PG-04", expected, actual)
+        if self.f.wanted("PG-05"):
+            objects = None
+            if app["database"] in databases:
+                objects = self.server.app_objects(app["database"], app["schema"], app["user"], app["owner"])
+            problems = pg.privilege_problems(roles, databases, objects, app)
+            self.f.check(
+                "PG-05",
+                not problems,
+                f"{app['user']}: LOGIN, CRUD on {app['database']}.{app['schema']}, nothing else; owner {app['owner']}",
+                problems or "as expected",
+            )
+        if self.f.wanted("PG-06"):
+            allowed = {"postgres", *self.p["superusers_allowed"]}
+            extra = sorted(n for n, r in roles.items() if r.get("superuser") and n not in allowed)
+            self.f.check("PG-06", not extra, sorted(allowed), {"other superusers": extra} if extra else sorted(allowed))
+
+    # PG-07
+    def logging(self) -> None:
+        if not self.f.wanted("PG-07"):
+            return
+        wanted = dict(self.p["logging"])
+        drift = pg.settings_differ(self.settings, wanted)
+        expected: dict[str, t.Any] = {k: pg.normalize_setting(k, v) for k, v in wanted.items()}
+        actual: dict[str, t.Any] = {k: drift.get(k, expected[k]) for k in expected}
+        classes = [c.lower() for c in self.p["pgaudit_log"]]
+        if classes:
+            loaded = "pgaudit" in pg.split_list(self.value("shared_preload_libraries"))
+            logged = {c.strip().lower() for c in pg.split_list(self.value("pgaudit.log"))}
+            expected["pgaudit loaded"] = True
+            actual["pgaudit loaded"] = loaded
+            expected["pgaudit.log includes"] = classes
+            actual["pgaudit.log includes"] = classes if "all" in logged or set(classes) <= logged else sorted(logged)
+            objects = self.server.app_objects(self.p["app"]["database"], self.p["app"]["schema"], self.p["app"]["user"], self.p["app"]["owner"])
+            expected["pgaudit extension in " + self.p["app"]["database"]] = True
+            actual["pgaudit extension in " + self.p["app"]["database"]] = "pgaudit" in ((objects or {}).get("extensions") or [])
+        self.f.compare("PG-07", expected, actual)
+
+    # PG-08
+    def storage(self) -> None:
+        if not self.f.wanted("PG-08"):
+            return
+        storage = self.p["storage"]
+        if storage.get("encrypted_elsewhere"):
+            self.f.skip("PG-08", f"handled elsewhere: {storage['encrypted_elsewhere']}")
+            return
+        data = self.value("data_directory") if self.server.up else (self.cluster or {}).get("data_directory")
+        if not data:
+            self.f.error("PG-08", "the data directory is unknown")
+            return
+        state = pg.storage_encryption(self.host, data)
+        expected = {"data_directory": data, "encrypted": True}
+        actual = {"data_directory": data, "encrypted": state["encrypted"], "device": state.get("device"), "stack": state.get("stack")}
+        if state["encrypted"]:
+            self.f.check("PG-08", True, expected, actual)
+        elif storage.get("require_encrypted"):
+            self.f.check("PG-08", False, expected, {**actual, "reason": state.get("reason")})
+        else:
+            reason = state.get("reason") or f"{state.get('device')} has no dm-crypt layer"
+            self.f.warn("PG-08", f"not proven encrypted: {reason}", expected, actual)
+
+    # PG-09, PG-10
+    def backups(self) -> None:
+        b = self.p["backup"]
+        now = pg.time.time()
+        state = pg.latest_backup(b.get("root") or "/var/backups/postgresql", now)
+        latest = state["latest"]
+        if self.f.wanted("PG-09"):
+            timer = b.get("timer") or pg.BACKUP_UNITS[0]
+            max_age = float(b.get("max_age_hours", 26))
+            expected: dict[str, t.Any] = {"timer": "enabled, active", "latest backup age (hours)": f"<= {max_age:g}"}
+            actual: dict[str, t.Any] = {
+                "timer": f"{self.host.unit_enabled(timer)}, {self.host.run('systemctl', 'is-active', timer)[1].strip() or 'unknown'}",
+                "latest backup age (hours)": None,
+            }
+            if latest:
+                fresh = latest["age_hours"] <= max_age
+                actual["latest backup age (hours)"] = expected["latest backup age (hours)"] if fresh else latest["age_hours"]
+                wanted_dbs = sorted(b.get("databases") or [])
+                expected["databases"] = wanted_dbs
+                actual["databases"] = wanted_dbs if set(wanted_dbs) <= set(latest["databases"]) else latest["databases"]
+                paths = [state["root"], latest["path"], *(f"{latest['path']}/{n}" for n in latest["files"])]
+                expected["looser than 0700/0600 postgres"] = {}
+                actual["looser than 0700/0600 postgres"] = pg.loose_modes(self.host, paths, "0700", "0600", "postgres")
+                retention = float(b.get("retention_days", 14)) * 24 + max_age
+                expected["oldest backup age (hours)"] = f"<= {retention:g}"
+                oldest = state.get("oldest_age_hours") or 0
+                actual["oldest backup age (hours)"] = expected["oldest backup age (hours)"] if oldest <= retention else oldest
+            self.f.compare("PG-09", expected, actual)
+        if self.f.wanted("PG-10"):
+            status = pg.restore_status(b.get("restore_status") or "/var/lib/postgresql/insightengine-restore-test.json", now)
+            timer = b.get("restore_timer") or pg.BACKUP_UNITS[1]
+            max_age = float(b.get("restore_max_age_hours", 26))
+            expected = {"timer": "enabled, active", "result": "ok", "age (hours)": f"<= {max_age:g}"}
+            if status is None:
+                self.f.check("PG-10", False, expected, {"result": "no restore test has run"})
+                return
+            fresh = status.get("age_hours") is not None and status["age_hours"] <= max_age
+            actual = {
+                "timer": f"{self.host.unit_enabled(timer)}, {self.host.run('systemctl', 'is-active', timer)[1].strip() or 'unknown'}",
+                "result": "ok" if status.get("ok") else (status.get("error") or "failed"),
+                "age (hours)": expected["age (hours)"] if fresh else status.get("age_hours"),
+            }
+            if latest:
+                # The test must have restored a backup no older than the schedule allows.
+                expected["tested backup"] = "one of the last two"
+                names = state.get("names") or []
+                actual["tested backup"] = expected["tested backup"] if status.get("backup") in names[-2:] else status.get("backup")
+            actual["databases"] = status.get("databases")
+            self.f.compare("PG-10", expected, actual)
+
+
+def pg_port_matches(rule_port: str, port: str) -> bool:
+    if rule_port in ("", "any"):
+        return True
+    for part in str(rule_port).split(","):
+        low, _sep, high = part.partition(":")
+        if low.isdigit() and (high or low).isdigit() and int(low) <= int(port) <= int(high or low):
+            return True
+    return False
+
+
+def main() -> None:
+    argument_spec = {
+        "version": {"type": "str", "default": ""},
+        "cluster_name": {"type": "str", "default": "main"},
+        "network": {"type": "dict", "required": True},
+        "tls": {"type": "dict", "required": True},
+        "app": {"type": "dict", "required": True},
+        "passwords": {"type": "dict", "default": {}, "no_log": True},
+        "superusers_allowed": {"type": "list", "elements": "str", "default": []},
+        "logging": {"type": "dict", "default": {}},
+        "pgaudit_log": {"type": "list", "elements": "str", "default": []},
+        "storage": {"type": "dict", "default": {}},
+        "backup": {"type": "dict", "default": {}},
+        "firewall": {"type": "bool", "default": True},
+    }
+    argument_spec.update(findings_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        findings = Findings("postgres", pg.CATALOG, module.params["skip"])
+    except ValueError as exc:
+        module.fail_json(msg=f"skip: {exc}")
+    host = _os.HostReader.for_module(module)
+    PostgresVerifier(module.params, host, findings).run()
+    result = findings.result(strict=module.params["strict"])
+    if result.pop("failed"):
+        module.fail_json(**result)
+    for line in result["report"]:
+        if " FAIL " in line or " WARN " in line:
+            module.warn(line)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
