@@ -120,7 +120,11 @@ class CallbackModule(CallbackBase):
             document["hosts"][host] = {}
             for layer, data in self.layers[host].items():
                 summary = data["summary"]
-                counts = ", ".join(f"{summary.get(status, 0)} {status}" for status in ("pass", "fail", "warn", "skipped") if status != "warn" or summary.get(status))
+                counts = ", ".join(
+                    f"{summary.get(status, 0)} {status}"
+                    for status in ("pass", "fail", "warn", "skipped")
+                    if status != "warn" or summary.get(status)
+                )
                 head = f"{host} {layer}: {counts}"
                 self._display.display(head, color=C.COLOR_ERROR if summary.get("fail") else C.COLOR_OK)
                 lines = []

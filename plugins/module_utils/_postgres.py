@@ -221,17 +221,6 @@ def pick_cluster(clusters: list[dict[str, t.Any]], version: str, name: str) -> d
     return max(named, key=lambda c: int(c["version"]) if c["version"].isdigit() else 0, default=None)
 
 
-def listener_addresses(text: str, process: str = "postgres") -> list[str]:
-    """Addresses a process listens on, from ``ss -Htlnp``: "127.0.0.1:5432"."""
-    found = []
-    for line in (text or "").splitlines():
-        parts = line.split()
-        if len(parts) < 4 or f'(("{process}"' not in line:
-            continue
-        found.append(parts[3])
-    return sorted(set(found))
-
-
 def ufw_source(network: str) -> str:
     """A network as ufw shows it: a single address without its /32 or /128."""
     try:
@@ -241,9 +230,27 @@ def ufw_source(network: str) -> str:
     return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
 
 
+def parse_proc_net_listeners(text: str, port: int, v6: bool = False) -> list[str]:
+    """Listening TCP sockets on port, from /proc/net/tcp or tcp6 ("127.0.0.1:5432", "[::1]:5432")."""
+    found = []
+    for line in (text or "").splitlines()[1:]:
+        parts = line.split()
+        if len(parts) < 4 or parts[3] != "0A":  # 0A: LISTEN
+            continue
+        address, _sep, hexport = parts[1].partition(":")
+        if int(hexport, 16) != int(port):
+            continue
+        raw = bytes.fromhex(address)
+        # The kernel prints each 32-bit word in host (little-endian) order.
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+        ip = ipaddress.ip_address(words)
+        found.append(f"[{ip}]:{port}" if v6 else f"{ip}:{port}")
+    return sorted(set(found))
+
+
 def wildcard_listener(address: str) -> bool:
     host = address.rsplit(":", 1)[0].strip("[]")
-    return host in ("0.0.0.0", "::", "*")
+    return host in ("0.0.0.0", "::", "*")  # noqa: S104 - detecting, not binding
 
 
 def in_networks(address: str, networks: t.Iterable[str]) -> bool:
@@ -289,7 +296,7 @@ def _covers_everyone(rule: dict[str, t.Any], family: int) -> bool:
     return ip.version == family and bits == 0
 
 
-def hba_problems(rules: list[dict[str, t.Any]]) -> list[str]:
+def hba_problems(rules: list[dict[str, t.Any]]) -> list[str]:  # noqa: PLR0912 - one branch per rule shape
     """What in pg_hba_file_rules breaks PG-03, one sentence per rule."""
     problems = []
     rejected_nossl = {4: False, 6: False}
@@ -357,7 +364,8 @@ from pg_database
 def q_app_objects(schema: str, app: str, owner: str) -> str:
     """In the application database: the schema and what the roles may do."""
     s, a, o = quote_literal(schema), quote_literal(app), quote_literal(owner)
-    roles = f"(select oid from pg_roles where rolname = {a})"
+    # Every value is a quoted literal (quote_literal): no injection.
+    roles = f"(select oid from pg_roles where rolname = {a})"  # noqa: S608
     tables = f"""from pg_class c join pg_namespace n on n.oid = c.relnamespace
                 where n.nspname = {s} and c.relkind in ('r', 'p', 'v', 'm', 'f')"""
     return f"""
@@ -385,7 +393,7 @@ select json_build_object(
      where n.nspname = {s} and d.defaclrole = (select oid from pg_roles where rolname = {o})),
   'extensions', (select coalesce(json_agg(extname order by extname), '[]') from pg_extension)
 )
-"""
+"""  # noqa: S608
 
 
 class PgReader:
@@ -454,6 +462,14 @@ class PgReader:
         return self.query(q_app_objects(schema, app, owner), database)
 
 
+def listeners(host: t.Any, port: int) -> list[str] | None:
+    """What listens on the server's port, read from the kernel (no ss needed)."""
+    v4, v6 = host.read("/proc/net/tcp"), host.read("/proc/net/tcp6")
+    if v4 is None and v6 is None:
+        return None
+    return parse_proc_net_listeners(v4 or "", port) + parse_proc_net_listeners(v6 or "", port, v6=True)
+
+
 def read_clusters(host: t.Any) -> list[dict[str, t.Any]]:
     lsclusters = host.which("pg_lsclusters")
     if not lsclusters:
@@ -466,7 +482,14 @@ def read_clusters(host: t.Any) -> list[dict[str, t.Any]]:
 # Wanted state and plans
 # --------------------------------------------------------------------------
 
-APP_ATTRIBUTES = {"superuser": False, "createdb": False, "createrole": False, "replication": False, "bypassrls": False, "login": True}
+APP_ATTRIBUTES = {
+    "superuser": False,
+    "createdb": False,
+    "createrole": False,
+    "replication": False,
+    "bypassrls": False,
+    "login": True,
+}
 ATTRIBUTE_SQL = {
     "superuser": "SUPERUSER",
     "createdb": "CREATEDB",
@@ -495,7 +518,8 @@ def role_plan(roles: dict[str, dict[str, t.Any]] | None, wanted: list[dict[str, 
         attributes = dict(APP_ATTRIBUTES)
         if current is None:
             statements.append(
-                f"CREATE ROLE {quote_ident(name)} {_attributes_sql(attributes)} PASSWORD {quote_literal(scram_verifier(password))};"
+                f"CREATE ROLE {quote_ident(name)} {_attributes_sql(attributes)}"
+                f" PASSWORD {quote_literal(scram_verifier(password))};"
             )
             continue
         if any(current.get(k) != v for k, v in attributes.items()):
@@ -507,7 +531,7 @@ def role_plan(roles: dict[str, dict[str, t.Any]] | None, wanted: list[dict[str, 
     return statements
 
 
-def database_plan(
+def database_plan(  # noqa: PLR0912 - one branch per privilege, flat on purpose
     databases: dict[str, dict[str, t.Any]] | None,
     objects: dict[str, t.Any] | None,
     app: dict[str, str],
@@ -556,17 +580,20 @@ def database_plan(
     default_acl = objects.get("default_acl") or {}
     if acl_grants(default_acl.get("r"), user) != "adrw":
         inside.append(
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {qowner} IN SCHEMA {qschema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quser};"
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {qowner} IN SCHEMA {qschema}"
+            f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quser};"
         )
     if acl_grants(default_acl.get("S"), user) != "Ur":
-        inside.append(f"ALTER DEFAULT PRIVILEGES FOR ROLE {qowner} IN SCHEMA {qschema} GRANT USAGE, SELECT ON SEQUENCES TO {quser};")
+        inside.append(
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {qowner} IN SCHEMA {qschema} GRANT USAGE, SELECT ON SEQUENCES TO {quser};"
+        )
     if pgaudit and "pgaudit" not in (objects.get("extensions") or []):
         # pgaudit's event triggers, for the object names of DDL in this database
         inside.append("CREATE EXTENSION IF NOT EXISTS pgaudit;")
     return cluster, inside
 
 
-def privilege_problems(
+def privilege_problems(  # noqa: PLR0912 - one branch per privilege, flat on purpose
     roles: dict[str, dict[str, t.Any]],
     databases: dict[str, dict[str, t.Any]],
     objects: dict[str, t.Any] | None,
@@ -679,10 +706,15 @@ def storage_encryption(host: t.Any, path: str) -> dict[str, t.Any]:
     rc, out, _unused = host.run(findmnt, "-n", "-o", "SOURCE,FSTYPE", "-T", path)
     if rc != 0 or not out.split():
         return {"device": None, "encrypted": None, "reason": f"no mount found for {path}"}
-    source, fstype = (out.split() + [""])[:2]
+    source, fstype = [*out.split(), ""][:2]
     device = re.sub(r"\[.*\]$", "", source)
     if not device.startswith("/dev/"):
-        return {"device": source, "fstype": fstype, "encrypted": None, "reason": f"{path} is on {fstype} ({source}), not a block device this host sees"}
+        return {
+            "device": source,
+            "fstype": fstype,
+            "encrypted": None,
+            "reason": f"{path} is on {fstype} ({source}), not a block device this host sees",
+        }
     lsblk = host.which("lsblk")
     if not lsblk:
         return {"device": device, "fstype": fstype, "encrypted": None, "reason": "lsblk is not installed"}

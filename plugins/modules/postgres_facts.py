@@ -67,6 +67,11 @@ options:
     description: Path of the server certificate whose expiry to read (C({config_directory}) as in O(files)).
     type: str
     default: ""
+  ciphers:
+    description: OpenSSL cipher lists to check with C(openssl ciphers); RV(ciphers_invalid) lists the bad ones.
+    type: list
+    elements: str
+    default: []
   calendars:
     description: systemd calendar expressions to check with C(systemd-analyze calendar); RV(calendars_invalid) lists the bad ones.
     type: list
@@ -138,6 +143,11 @@ config_directory:
   type: str
   returned: always
   sample: /etc/postgresql/15/main
+ciphers_invalid:
+  description: The lists of O(ciphers) that OpenSSL does not accept (a server would not start with them).
+  type: list
+  elements: str
+  returned: always
 calendars_invalid:
   description: The expressions of O(calendars) that systemd does not accept.
   type: list
@@ -201,7 +211,9 @@ packages_missing:
   elements: str
   returned: always
 ufw:
-  description: Whether UFW is installed and active, and the rules of O(firewall_rules) it lacks (C(missing)) or no longer needs (C(stale)).
+  description:
+    - Whether UFW is installed and active, and the rules of O(firewall_rules) it lacks (C(missing))
+      or no longer needs (C(stale)).
   type: dict
   returned: always
 backup:
@@ -274,10 +286,14 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
             "privileges": _script(inside_sql, app["database"]),
         },
         "files": {expand(path): host.file_state(expand(path)) for path in params["files"]},
+        "ciphers_invalid": [c for c in params["ciphers"] if host.run("openssl", "ciphers", "--", c)[0] != 0],
         "calendars_invalid": [c for c in params["calendars"] if host.run("systemd-analyze", "calendar", c)[0] != 0],
         "certificate_days_left": round((end - now) / 86400, 1) if end else None,
         "units": {
-            unit: {"enabled": host.unit_enabled(unit), "active": (host.run("systemctl", "is-active", unit)[1].strip() or "unknown")}
+            unit: {
+                "enabled": host.unit_enabled(unit),
+                "active": (host.run("systemctl", "is-active", unit)[1].strip() or "unknown"),
+            }
             for unit in params["units"]
         },
         "packages_missing": sorted({expand(p) for p in params["packages"]} - installed),
@@ -299,6 +315,7 @@ def main() -> None:
             "files": {"type": "list", "elements": "str", "default": []},
             "certificate": {"type": "str", "default": ""},
             "calendars": {"type": "list", "elements": "str", "default": []},
+            "ciphers": {"type": "list", "elements": "str", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
             "packages": {"type": "list", "elements": "str", "default": []},
             "firewall_rules": {"type": "list", "elements": "dict", "default": []},
