@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
-LAYERS = ["os"]
+LAYERS = ["os", "postgres"]
 
 
 def cell(text: object) -> str:

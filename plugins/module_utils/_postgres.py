@@ -687,7 +687,7 @@ def settings_differ(settings: dict[str, dict[str, t.Any]], wanted: dict[str, t.A
 def certificate_end(host: t.Any, path: str) -> float | None:
     """The notAfter of a PEM certificate, as a timestamp."""
     openssl = host.which("openssl")
-    if not openssl or not os.path.exists(path):
+    if not openssl:
         return None
     rc, out, _unused = host.run(openssl, "x509", "-noout", "-enddate", "-in", path)
     if rc != 0 or "=" not in out:

@@ -18,7 +18,7 @@ description:
     C(pg_authid), privileges with C(has_table_privilege) and the ACLs in the application database.
   - Also reads the addresses the server listens on (C(/proc/net/tcp)), UFW, the block device under the data
     directory (C(findmnt), C(lsblk)), the backup timer, the latest backup and the last restore test.
-  - PG-08 (encryption at rest) is a warning, not a failure, unless O(storage.require_encrypted) is set.
+  - PG-08 (encryption at rest) is a warning, not a failure, unless C(require_encrypted) is set in O(storage).
   - Never changes anything.
 author:
   - InsightEngine platform team (@insightengine)
@@ -76,8 +76,9 @@ options:
     default: {}
   backup:
     description:
-      - PG-09, PG-10. C(root), C(timer), C(max_age_hours), C(retention_days), C(databases) (that each
-        backup must hold), C(restore_timer), C(restore_status) and C(restore_max_age_hours).
+      - PG-09, PG-10. C(root), C(owner) (of the backups, C(postgres)), C(timer), C(max_age_hours),
+        C(retention_days), C(databases) (that each backup must hold), C(restore_timer), C(restore_status)
+        and C(restore_max_age_hours).
     type: dict
     default: {}
   firewall:
@@ -360,8 +361,9 @@ class PostgresVerifier:
                 expected["databases"] = wanted_dbs
                 actual["databases"] = wanted_dbs if set(wanted_dbs) <= set(latest["databases"]) else latest["databases"]
                 paths = [state["root"], latest["path"], *(f"{latest['path']}/{n}" for n in latest["files"])]
-                expected["looser than 0700/0600 postgres"] = {}
-                actual["looser than 0700/0600 postgres"] = pg.loose_modes(self.host, paths, "0700", "0600", "postgres")
+                owner = b.get("owner") or "postgres"
+                expected[f"looser than 0700/0600 {owner}"] = {}
+                actual[f"looser than 0700/0600 {owner}"] = pg.loose_modes(self.host, paths, "0700", "0600", owner)
                 retention = float(b.get("retention_days", 14)) * 24 + max_age
                 expected["oldest backup age (hours)"] = f"<= {retention:g}"
                 oldest = state.get("oldest_age_hours") or 0

@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from ansible_collections.insightengine.hardening.plugins.callback.report import control_ids
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
-CATALOGS = {"os": _os.CATALOG}
+CATALOGS = {"os": _os.CATALOG, "postgres": _postgres.CATALOG}
+PREFIXES = {"os": "OS", "postgres": "PG"}  # control ID prefix, lower-cased for tags
 
 
 def load(path: Path):
@@ -43,7 +44,8 @@ def test_every_control_has_a_switch_a_tag_and_tasks_that_name_it(layer):
     assert list(switches) == ids
     for cid, switch in switches.items():
         assert defaults[switch] is True, f"{cid}: {switch} should default to on"
-    tags = set(re.findall(rf"\b{layer}-\d\d\b", (role / "tasks" / "main.yml").read_text()))
+    prefix = PREFIXES[layer].lower()
+    tags = set(re.findall(rf"\b{prefix}-\d\d\b", (role / "tasks" / "main.yml").read_text()))
     assert tags == {cid.lower() for cid in ids}
     named = set()
     for path in (role / "tasks").glob("*.yml"):
@@ -65,5 +67,5 @@ def test_control_ids_are_unique_and_well_formed():
     for layer, catalog in CATALOGS.items():
         ids = [c.id for c in catalog]
         assert len(ids) == len(set(ids))
-        assert all(re.fullmatch(rf"{layer.upper()}-\d\d", cid) for cid in ids)
+        assert all(re.fullmatch(rf"{PREFIXES[layer]}-\d\d", cid) for cid in ids)
         assert all(c.guide and c.remediation for c in catalog)

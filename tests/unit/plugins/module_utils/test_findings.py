@@ -20,7 +20,7 @@ def test_every_control_gets_one_finding_in_catalog_order():
     result = findings.result(strict=False)
     assert [f["id"] for f in result["findings"]] == ["T-01", "T-02", "T-03"]
     assert [f["status"] for f in result["findings"]] == ["pass", "fail", "skipped"]
-    assert result["summary"] == {"pass": 1, "fail": 1, "skipped": 1}
+    assert result["summary"] == {"pass": 1, "fail": 1, "warn": 0, "skipped": 1}
     assert result["failed_controls"] == ["T-02"]
     assert result["failed"] is False
     second = result["findings"][1]
@@ -64,9 +64,23 @@ def test_a_skip_stays_a_skip():
     findings.check("T-03", True, 1, 1)
     result = findings.result(strict=True)
     assert result["failed"] is False
-    assert result["summary"] == {"pass": 2, "fail": 0, "skipped": 1}
+    assert result["summary"] == {"pass": 2, "fail": 0, "warn": 0, "skipped": 1}
 
 
 def test_unknown_control_ids_are_refused():
     with pytest.raises(ValueError, match="T-09"):
         Findings("test", CATALOG, skip={"T-09": "no such control"})
+
+
+def test_a_warning_never_fails_and_is_never_a_pass():
+    findings = Findings("test", CATALOG)
+    findings.check("T-01", True, 1, 1)
+    findings.warn("T-02", "not proven encrypted: overlay", {"encrypted": True}, {"encrypted": None})
+    findings.check("T-03", True, 1, 1)
+    result = findings.result(strict=True)
+    assert result["failed"] is False
+    assert result["failed_controls"] == []
+    assert result["summary"] == {"pass": 2, "fail": 0, "warn": 1, "skipped": 0}
+    assert result["msg"] == "test: 2 of 3 controls pass, 0 skipped, 1 warn"
+    assert result["report"][1] == "T-02    WARN     Second: not proven encrypted: overlay"
+    assert result["findings"][1]["remediation"] == "fix two"

@@ -1,12 +1,11 @@
-#!/usr/bin/python3
 # Copyright (c) 2026 InsightEngine platform team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Installed by insightengine.hardening.postgres; run by systemd as postgres.
+# Installed by insightengine.hardening.postgres; run by systemd as postgres:
 #
-#   insightengine-pg-backup backup       --root DIR --port N --retention-days N
-#   insightengine-pg-backup restore-test --root DIR --port N --status FILE
+#   python3 pg_backup.py backup       --root DIR --port N --retention-days N
+#   python3 pg_backup.py restore-test --root DIR --port N --status FILE
 #
 # backup: pg_dumpall --globals-only plus one pg_dump -Fc per database into
 # ROOT/<UTC time>/, each file 0600, the directory 0700. MANIFEST.json is
@@ -144,7 +143,8 @@ def restore_test(args: argparse.Namespace) -> int:
                     psql(
                         args.port,
                         "select coalesce(sum((xpath('/row/c/text()', query_to_xml("
-                        "format('select count(*) as c from %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint), 0)"
+                        "format('select count(*) as c from %I.%I', n.nspname, c.relname),"
+                        " false, true, '')))[1]::text::bigint), 0)"
                         " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
                         " where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema')"
                         " and n.nspname not like 'pg_toast%'",
