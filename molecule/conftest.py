@@ -195,6 +195,20 @@ def host_fingerprint(name: str, commands: list[str]) -> str:
     return hashlib.sha256(out.encode()).hexdigest()
 
 
+def assert_refused_and_unchanged(
+    playbook: str | Path, name: str, extra_vars: dict, message: str, fingerprint_commands: list[str]
+) -> PlaybookRun:
+    """Bad input on one host: the run fails with message, reports no change,
+    and the host's fingerprint (/etc plus the commands) is the same after."""
+    before = host_fingerprint(name, fingerprint_commands)
+    run = run_playbook(playbook, extra_vars=extra_vars, limit=name)
+    assert run.rc != 0, f"{extra_vars} was accepted"
+    assert run.changed(name) == 0, run.changed_tasks(name)
+    assert message in run.failure_messages(name), run.failure_messages(name)
+    assert host_fingerprint(name, fingerprint_commands) == before, f"{extra_vars} changed the host"
+    return run
+
+
 def ssh_inventory(path: Path, hosts: dict[str, str], port: int, **host_vars) -> Path:
     """An inventory that reaches the containers over real SSH as operator."""
     inventory = {

@@ -197,3 +197,21 @@ class Findings:
             "failed_controls": [f.control.id for f in failing],
             "report": self.report(),
         }
+
+
+def run_verify(module: t.Any, layer: str, catalog: t.Iterable[Control], verify: t.Callable[[Findings], None]) -> None:
+    """The whole life of a verify module after its argument parsing: collect
+    one finding per control with ``verify``, then fail (strict) or exit, each
+    failing or warning control printed as a warning."""
+    try:
+        findings = Findings(layer, catalog, module.params["skip"])
+    except ValueError as exc:
+        module.fail_json(msg=f"skip: {exc}")
+    verify(findings)
+    result = findings.result(strict=module.params["strict"])
+    if result.pop("failed"):
+        module.fail_json(**result)
+    for line in result["report"]:
+        if line.split()[1:2] in (["FAIL"], ["WARN"]):
+            module.warn(line)
+    module.exit_json(**result)

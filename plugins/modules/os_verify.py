@@ -221,6 +221,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
     findings_argument_spec,
+    run_verify,
 )
 
 SSH_CONTROLS = ("OS-02", "OS-03", "OS-04", "OS-05", "OS-06", "OS-07")
@@ -539,19 +540,8 @@ def main() -> None:
     }
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        findings = Findings("os", _os.CATALOG, module.params["skip"])
-    except ValueError as exc:
-        module.fail_json(msg=f"skip: {exc}")
     reader = _os.HostReader.for_module(module)
-    OsVerifier(module.params, reader, findings).run()
-    result = findings.result(strict=module.params["strict"])
-    if result.pop("failed"):
-        module.fail_json(**result)
-    for line in result["report"]:
-        if " FAIL " in line:
-            module.warn(line)
-    module.exit_json(**result)
+    run_verify(module, "os", _os.CATALOG, lambda findings: OsVerifier(module.params, reader, findings).run())
 
 
 if __name__ == "__main__":

@@ -23,16 +23,9 @@ description:
 author:
   - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
+  - insightengine.hardening.postgres_cluster
   - insightengine.hardening.read_only
 options:
-  version:
-    description: The PostgreSQL major version to manage; empty for the existing cluster or the distribution's.
-    type: str
-    default: ""
-  cluster_name:
-    description: The cluster name (C(pg_lsclusters)).
-    type: str
-    default: main
   app:
     description: C(database), C(schema), C(user) (the application role) and C(owner) (the migration role).
     type: dict

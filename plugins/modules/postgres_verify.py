@@ -23,17 +23,10 @@ description:
 author:
   - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
+  - insightengine.hardening.postgres_cluster
   - insightengine.hardening.findings
   - insightengine.hardening.read_only
 options:
-  version:
-    description: The PostgreSQL major version; empty for the newest cluster named O(cluster_name).
-    type: str
-    default: ""
-  cluster_name:
-    description: The cluster name (C(pg_lsclusters)).
-    type: str
-    default: main
   network:
     description:
       - PG-01. C(listen_addresses) (list, as the setting must be), C(listen_all_allowed) (bool),
@@ -135,7 +128,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
-from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings, findings_argument_spec
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
+    Findings,
+    findings_argument_spec,
+    run_verify,
+)
 
 PG_CONTROLS = ("PG-01", "PG-02", "PG-03", "PG-04", "PG-05", "PG-06", "PG-07")
 
@@ -421,19 +418,8 @@ def main() -> None:
     }
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        findings = Findings("postgres", pg.CATALOG, module.params["skip"])
-    except ValueError as exc:
-        module.fail_json(msg=f"skip: {exc}")
     host = _os.HostReader.for_module(module)
-    PostgresVerifier(module.params, host, findings).run()
-    result = findings.result(strict=module.params["strict"])
-    if result.pop("failed"):
-        module.fail_json(**result)
-    for line in result["report"]:
-        if " FAIL " in line or " WARN " in line:
-            module.warn(line)
-    module.exit_json(**result)
+    run_verify(module, "postgres", pg.CATALOG, lambda findings: PostgresVerifier(module.params, host, findings).run())
 
 
 if __name__ == "__main__":

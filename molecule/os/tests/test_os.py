@@ -13,6 +13,7 @@ import subprocess
 import pytest
 from conftest import (
     OPERATOR_PASSWORD,
+    assert_refused_and_unchanged,
     control_ids,
     host_fingerprint,
     run_playbook,
@@ -194,13 +195,7 @@ FINGERPRINT_COMMANDS = ["sshd -T", "ufw status verbose", "ss -Htln"]
 
 @pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUT, ids=[v for _vars, v in BAD_INPUT])
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge_playbook, extra_vars, variable):
-    name = hosts[0]
-    before = host_fingerprint(name, FINGERPRINT_COMMANDS)
-    run = run_playbook(converge_playbook, extra_vars=extra_vars, limit=name)
-    assert run.rc != 0, f"{extra_vars} was accepted"
-    assert run.changed(name) == 0
-    assert variable in run.failure_messages(name), run.failure_messages(name)
-    assert host_fingerprint(name, FINGERPRINT_COMMANDS) == before
+    assert_refused_and_unchanged(converge_playbook, hosts[0], extra_vars, variable, FINGERPRINT_COMMANDS)
 
 
 # --- over a real SSH connection ------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import EPHEMERAL_DIR, control_ids, host_fingerprint, run_playbook
+from conftest import EPHEMERAL_DIR, assert_refused_and_unchanged, control_ids, run_playbook
 
 APP, OWNER, DB, SCHEMA = "insightengine_app", "insightengine_owner", "insightengine", "insightengine"
 VERSIONS = {"postgres-debian12": "15", "postgres-debian13": "17"}
@@ -177,10 +177,13 @@ def test_ddl_and_role_changes_are_audited(target):
     with connect(ip, OWNER, password(name, OWNER)) as owner:
         owner.execute(f"create table {SCHEMA}.audited_{name[-2:]} (id int)")
         owner.execute(f"drop table {SCHEMA}.audited_{name[-2:]}")
+    with connect(ip, APP, password(name, APP)) as app:
+        app.execute("select pg_sleep(0.35)")  # past postgres_log_min_duration_statement (200 ms)
     text = log(name)
     assert f"AUDIT: SESSION,1,1,DDL,CREATE TABLE,TABLE,{SCHEMA}.audited_{name[-2:]}" in text, text[-2000:]
     assert f"connection authorized: user={OWNER} database={DB} SSL enabled" in text
     assert "disconnection: session time" in text
+    assert f"{APP}@{DB} from " in text and "statement: select pg_sleep(0.35)" in text
     # Role changes are audited with their verifier, never a password.
     assert ",ROLE,CREATE ROLE," in text or ",ROLE,ALTER ROLE," in text
     for role in (APP, OWNER):
@@ -236,7 +239,15 @@ def test_backup_runs_and_the_restore_test_restores_it(target):
         f" insert into {SCHEMA}.restore_probe select generate_series(1, 42)",
         DB,
     )
+    # A complete backup past the retention (14 days) must go; the newest stays.
+    sh(
+        name,
+        "install -d -o postgres -g postgres -m 0700 /var/backups/postgresql/20200101T000000Z"
+        " && echo '{}' > /var/backups/postgresql/20200101T000000Z/MANIFEST.json"
+        " && touch -d '30 days ago' /var/backups/postgresql/20200101T000000Z/MANIFEST.json",
+    )
     sh(name, "systemctl start insightengine-pg-backup.service && systemctl start insightengine-pg-restore-test.service")
+    assert "20200101T000000Z" not in sh(name, "ls /var/backups/postgresql").stdout
     status = json.loads(sh(name, "cat /var/lib/postgresql/insightengine-restore-test.json").stdout)
     assert status["ok"] is True, status
     restored = status["databases"][DB]
@@ -288,7 +299,7 @@ def test_an_old_or_missing_backup_fails_verification_until_the_role_runs(hosts, 
 # --- check mode, drift, bad input ----------------------------------------------------------
 
 
-def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
+def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook, ips):
     run = run_playbook(converge_playbook, check=True, diff=True)
     assert run.rc == 0, run.stdout[-3000:]
     for name in hosts:
@@ -297,6 +308,25 @@ def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
         assert len(statuses) == 10
         assert "fail" not in statuses.values(), statuses
         assert statuses["PG-08"] == "warn"  # overlay storage: not provably encrypted
+        # The connection settings the role publishes for the application work
+        # as they are (TLS required), with the generated password.
+        published = [
+            r["ansible_facts"]["postgres_app_connection"] for task, r in run.results(name) if "connection settings" in task
+        ]
+        assert published, run.changed_tasks(name)
+        dsn = published[0]["dsn"]
+        assert dsn == f"host={name} port=5432 dbname={DB} user={APP} sslmode=require"
+        with psycopg.connect(dsn.replace(f"host={name}", f"host={ips[name]}"), password=password(name, APP)) as conn:
+            assert conn.execute("select ssl from pg_stat_ssl where pid = pg_backend_pid()").fetchone() == (True,)
+
+
+def test_unencrypted_storage_fails_the_run_when_encryption_is_required(hosts, converge_playbook):
+    name = hosts[1]
+    run = run_playbook(converge_playbook, extra_vars={"postgres_require_encrypted_storage": True}, limit=name)
+    assert run.rc != 0
+    assert run.changed(name) == 0
+    assert run.statuses(name, "postgres")["PG-08"] == "fail"
+    assert "PG-08" in run.failure_messages(name)
 
 
 DRIFT = {
@@ -403,15 +433,9 @@ FINGERPRINT = [
 
 @pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUT, ids=[v.split()[0] for _vars, v in BAD_INPUT])
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge_playbook, extra_vars, variable):
-    name = hosts[0]
-    before = host_fingerprint(name, FINGERPRINT)
-    run = run_playbook(converge_playbook, extra_vars=extra_vars, limit=name)
-    assert run.rc != 0, f"{extra_vars} was accepted"
-    assert run.changed(name) == 0
-    assert variable in run.failure_messages(name), run.failure_messages(name)
-    assert host_fingerprint(name, FINGERPRINT) == before
-    for value in extra_vars.values():
-        if isinstance(value, str) and "password" in json.dumps(extra_vars):
+    run = assert_refused_and_unchanged(converge_playbook, hosts[0], extra_vars, variable, FINGERPRINT)
+    for key, value in extra_vars.items():
+        if "password" in key:
             assert value not in run.stdout + run.stderr, "a password was printed"
 
 
