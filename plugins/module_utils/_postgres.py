@@ -516,15 +516,14 @@ def role_plan(roles: dict[str, dict[str, t.Any]] | None, wanted: list[dict[str, 
         name, password = item["name"], item["password"]
         current = roles.get(name)
         attributes = dict(APP_ATTRIBUTES)
+        # No password (PG-04 off): the role's password is left as it is.
         if current is None:
-            statements.append(
-                f"CREATE ROLE {quote_ident(name)} {_attributes_sql(attributes)}"
-                f" PASSWORD {quote_literal(scram_verifier(password))};"
-            )
+            secret = f" PASSWORD {quote_literal(scram_verifier(password))}" if password else ""
+            statements.append(f"CREATE ROLE {quote_ident(name)} {_attributes_sql(attributes)}{secret};")
             continue
         if any(current.get(k) != v for k, v in attributes.items()):
             statements.append(f"ALTER ROLE {quote_ident(name)} {_attributes_sql(attributes)};")
-        if not scram_matches(current.get("password"), password):
+        if password and not scram_matches(current.get("password"), password):
             statements.append(f"ALTER ROLE {quote_ident(name)} PASSWORD {quote_literal(scram_verifier(password))};")
         for group in current.get("member_of") or []:
             statements.append(f"REVOKE {quote_ident(group)} FROM {quote_ident(name)};")

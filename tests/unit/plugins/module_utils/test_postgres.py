@@ -166,6 +166,14 @@ def test_a_new_cluster_gets_roles_with_verifiers_never_passwords():
     assert "secret" not in statements[0]
 
 
+def test_without_a_password_the_role_password_is_left_alone(release):
+    assert pg.role_plan({}, [{"name": "insightengine_app", "password": ""}]) == [
+        'CREATE ROLE "insightengine_app" NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN;'
+    ]
+    roles = fixture("roles", release)
+    assert pg.role_plan(roles, [{"name": "insightengine_app", "password": ""}]) == []
+
+
 def test_a_role_in_shape_with_its_password_needs_nothing(release):
     roles = fixture("roles", release)
     roles["insightengine_app"]["password"] = pg.scram_verifier("the-App-password-1")
