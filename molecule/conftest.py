@@ -195,6 +195,31 @@ def host_fingerprint(name: str, commands: list[str]) -> str:
     return hashlib.sha256(out.encode()).hexdigest()
 
 
+def assert_converged(playbook: str | Path, hosts: list[str], layer: str, controls: int) -> PlaybookRun:
+    """--check --diff on converged hosts: exit 0, nothing would change, one
+    finding per control and none failing."""
+    run = run_playbook(playbook, check=True, diff=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    for name in hosts:
+        assert run.changed(name) == 0, (name, run.changed_tasks(name))
+        statuses = run.statuses(name, layer)
+        assert len(statuses) == controls, statuses
+        assert "fail" not in statuses.values(), (name, statuses)
+    return run
+
+
+def assert_drift_reported(playbook: str | Path, hosts: list[str], layer: str, drifted: set[str], changed: set[str]) -> None:
+    """--check after drift: exit 0, exactly the drifted controls fail, and a
+    task named after each control in changed reports what it would change."""
+    check = run_playbook(playbook, check=True)
+    assert check.rc == 0, "check mode must report drift, not fail:\n" + check.stdout[-3000:]
+    for name in hosts:
+        statuses = check.statuses(name, layer)
+        assert {cid for cid, status in statuses.items() if status == "fail"} == drifted, (name, statuses)
+        would_change = set().union(*(control_ids(task) for task in check.changed_tasks(name)))
+        assert changed <= would_change, (name, check.changed_tasks(name))
+
+
 def assert_refused_and_unchanged(
     playbook: str | Path, name: str, extra_vars: dict, message: str, fingerprint_commands: list[str]
 ) -> PlaybookRun:

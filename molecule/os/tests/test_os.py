@@ -13,8 +13,9 @@ import subprocess
 import pytest
 from conftest import (
     OPERATOR_PASSWORD,
+    assert_converged,
+    assert_drift_reported,
     assert_refused_and_unchanged,
-    control_ids,
     host_fingerprint,
     run_playbook,
     ssh,
@@ -128,13 +129,7 @@ def test_firewall_drops_a_port_it_does_not_list(host, ips):
 
 
 def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
-    run = run_playbook(converge_playbook, check=True, diff=True)
-    assert run.rc == 0, run.stdout[-3000:]
-    for name in hosts:
-        assert run.changed(name) == 0, (name, run.changed_tasks(name))
-        statuses = run.statuses(name, "os")
-        assert len(statuses) == 19
-        assert "fail" not in statuses.values(), statuses
+    assert_converged(converge_playbook, hosts, "os", 19)
 
 
 DRIFT = {
@@ -155,22 +150,12 @@ def test_drift_is_reported_per_control_then_repaired(hosts, converge_playbook):
         drift = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
         assert drift.returncode == 0, (name, drift.stdout, drift.stderr)
 
-    check = run_playbook(converge_playbook, check=True)
-    assert check.rc == 0, "check mode must report drift, not fail:\n" + check.stdout[-3000:]
-    for name in hosts:
-        statuses = check.statuses(name, "os")
-        failing = {cid for cid, status in statuses.items() if status == "fail"}
-        assert failing == set(DRIFT), (name, statuses)
-        # --check names what it would change: a task for each drifted control.
-        would_change = set().union(*(control_ids(task) for task in check.changed_tasks(name)))
-        assert set(DRIFT) <= would_change, (name, check.changed_tasks(name))
+    # --check names what it would change: a task for each drifted control.
+    assert_drift_reported(converge_playbook, hosts, "os", set(DRIFT), set(DRIFT))
 
     repair = run_playbook(converge_playbook)
     assert repair.rc == 0, repair.stdout[-3000:]
-    again = run_playbook(converge_playbook, check=True)
-    for name in hosts:
-        assert again.changed(name) == 0, (name, again.changed_tasks(name))
-        assert "fail" not in again.statuses(name, "os").values()
+    assert_converged(converge_playbook, hosts, "os", 19)
 
 
 BAD_INPUT = [

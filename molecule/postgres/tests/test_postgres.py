@@ -17,7 +17,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import EPHEMERAL_DIR, assert_refused_and_unchanged, control_ids, run_playbook
+from conftest import (
+    EPHEMERAL_DIR,
+    assert_converged,
+    assert_drift_reported,
+    assert_refused_and_unchanged,
+    control_ids,
+    run_playbook,
+)
 
 APP, OWNER, DB, SCHEMA = "insightengine_app", "insightengine_owner", "insightengine", "insightengine"
 VERSIONS = {"postgres-debian12": "15", "postgres-debian13": "17"}
@@ -300,14 +307,9 @@ def test_an_old_or_missing_backup_fails_verification_until_the_role_runs(hosts, 
 
 
 def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook, ips):
-    run = run_playbook(converge_playbook, check=True, diff=True)
-    assert run.rc == 0, run.stdout[-3000:]
+    run = assert_converged(converge_playbook, hosts, "postgres", 10)
     for name in hosts:
-        assert run.changed(name) == 0, (name, run.changed_tasks(name))
-        statuses = run.statuses(name, "postgres")
-        assert len(statuses) == 10
-        assert "fail" not in statuses.values(), statuses
-        assert statuses["PG-08"] == "warn"  # overlay storage: not provably encrypted
+        assert run.statuses(name, "postgres")["PG-08"] == "warn"  # overlay storage: not provably encrypted
         # The connection settings the role publishes for the application work
         # as they are (TLS required), with the generated password.
         published = [
@@ -348,15 +350,8 @@ def test_drift_is_reported_per_control_then_repaired(hosts, converge_playbook):
                 psql_local(name, change, DB if cid == "PG-05" else "postgres")
         sh(name, f"systemctl reload postgresql@{VERSIONS[name]}-main")
 
-    check = run_playbook(converge_playbook, check=True)
-    assert check.rc == 0, "check mode must report drift, not fail:\n" + check.stdout[-3000:]
-    for name in hosts:
-        statuses = check.statuses(name, "postgres")
-        failing = {cid for cid, status in statuses.items() if status == "fail"}
-        assert failing == set(DRIFT), (name, statuses)
-        would_change = set().union(*(control_ids(task) for task in check.changed_tasks(name)))
-        # PG-06 is reported, never changed: the role does not demote superusers.
-        assert set(DRIFT) - {"PG-06"} <= would_change, (name, check.changed_tasks(name))
+    # PG-06 is reported, never changed: the role does not demote superusers.
+    assert_drift_reported(converge_playbook, hosts, "postgres", set(DRIFT), set(DRIFT) - {"PG-06"})
 
     strict = run_playbook(converge_playbook)
     assert strict.rc != 0, "a superuser the role does not remove must fail the run"
@@ -365,10 +360,8 @@ def test_drift_is_reported_per_control_then_repaired(hosts, converge_playbook):
         psql_local(name, "DROP ROLE rogue")
     repair = run_playbook(converge_playbook)
     assert repair.rc == 0, repair.stdout[-3000:]
-    again = run_playbook(converge_playbook, check=True)
+    assert_converged(converge_playbook, hosts, "postgres", 10)
     for name in hosts:
-        assert again.changed(name) == 0, (name, again.changed_tasks(name))
-        assert "fail" not in again.statuses(name, "postgres").values()
         assert "trust" not in sh(name, f"grep -v '^#' /etc/postgresql/{VERSIONS[name]}/main/pg_hba.conf").stdout
 
 
