@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
-LAYERS = ["os", "postgres"]
+LAYERS = ["os", "postgres", "nginx"]
 
 
 def cell(text: object) -> str:

@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from ansible_collections.insightengine.hardening.plugins.callback.report import control_ids
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _postgres
+from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx, _os, _postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
-CATALOGS = {"os": _os.CATALOG, "postgres": _postgres.CATALOG}
-PREFIXES = {"os": "OS", "postgres": "PG"}  # control ID prefix, lower-cased for tags
+CATALOGS = {"os": _os.CATALOG, "postgres": _postgres.CATALOG, "nginx": _nginx.CATALOG}
+PREFIXES = {"os": "OS", "postgres": "PG", "nginx": "NGX"}  # control ID prefix, lower-cased for tags
 
 
 def load(path: Path):

@@ -1,0 +1,242 @@
+"""The nginx layer, measured from the test runner as a client would see it,
+on Debian 12 (nginx 1.22) and 13 (nginx 1.26), in front of prepare.yml's
+small application.
+
+The client code here is the test's own (ssl, http.client), not the verify
+module's, so a bug in one cannot hide in the other.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import subprocess
+import time
+import warnings
+
+import pytest
+from conftest import assert_converged, assert_drift_reported, assert_refused_and_unchanged, run_playbook
+
+HEADERS = {
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "content-security-policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+CONF = "/etc/nginx/conf.d/insightengine-hardening.conf"
+EXTRA = "/etc/nginx/insightengine.d/molecule-test.conf"
+
+
+def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
+    if check:
+        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
+    return proc
+
+
+def context(version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if version is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ctx.maximum_version = version
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    return ctx
+
+
+def handshake(ip: str, name: str, version: ssl.TLSVersion) -> tuple[bool, str]:
+    try:
+        with socket.create_connection((ip, 443), timeout=5) as raw:  # noqa: SIM117 - the socket outlives a failed wrap
+            with context(version).wrap_socket(raw, server_hostname=name) as tls:
+                return True, f"{tls.version()} {tls.cipher()[0]}"
+    except ssl.SSLError as exc:
+        return False, str(exc)
+
+
+def request(ip: str, name: str, path: str = "/", *, tls: bool = True, method: str = "GET", headers: dict | None = None):
+    conn = (
+        http.client.HTTPSConnection(ip, 443, timeout=10, context=context())
+        if tls
+        else http.client.HTTPConnection(ip, 80, timeout=10)
+    )
+    try:
+        conn.request(method, path, headers={"Host": name, **(headers or {})})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, response.getheaders(), body
+    finally:
+        conn.close()
+
+
+def security_header_problems(headers: list[tuple[str, str]], wanted: dict[str, str]) -> dict[str, object]:
+    served: dict[str, list[str]] = {}
+    for key, value in headers:
+        served.setdefault(key.lower(), []).append(value)
+    return {k: served.get(k) for k, v in wanted.items() if served.get(k) != [v]}
+
+
+@pytest.fixture(scope="module", params=["nginx-debian12", "nginx-debian13"])
+def target(request, ips):
+    return request.param, ips[request.param]
+
+
+# --- what a client gets ------------------------------------------------------------------
+
+
+def test_http_redirects_to_https(target):
+    name, ip = target
+    status, headers, _body = request(ip, name, "/some/page?x=1", tls=False)
+    assert status == 301
+    assert dict(headers)["Location"] == f"https://{name}/some/page?x=1"
+
+
+@pytest.mark.parametrize(
+    ("version", "accepted"),
+    [
+        (ssl.TLSVersion.TLSv1, False),
+        (ssl.TLSVersion.TLSv1_1, False),
+        (ssl.TLSVersion.TLSv1_2, True),
+        (ssl.TLSVersion.TLSv1_3, True),
+    ],
+    ids=["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"],
+)
+def test_only_tls_1_2_and_1_3_complete_a_handshake(target, version, accepted):
+    name, ip = target
+    ok, detail = handshake(ip, name, version)
+    assert ok is accepted, detail
+
+
+def test_tls_1_2_negotiates_forward_secret_aead_without_tickets(target):
+    name, ip = target
+    with socket.create_connection((ip, 443), timeout=5) as raw:  # noqa: SIM117
+        with context(ssl.TLSVersion.TLSv1_2).wrap_socket(raw, server_hostname=name) as tls:
+            cipher = tls.cipher()[0]
+            assert cipher.startswith(("ECDHE-", "DHE-")) and ("GCM" in cipher or "CHACHA20" in cipher), cipher
+            assert not tls.session.has_ticket
+
+
+def test_every_header_on_200_404_502_and_a_location_with_its_own_add_header(target):
+    name, ip = target
+    # A location of the operator's own, with its own add_header (which in
+    # plain nginx drops every inherited add_header), and a dead upstream.
+    sh(
+        name,
+        f"printf '%s\\n' 'location /custom {{ add_header X-Custom yes always; proxy_pass http://insightengine_app/; }}'"
+        f" 'location /down {{ proxy_pass http://127.0.0.1:9; }}' > {EXTRA} && nginx -t -q && systemctl reload nginx",
+    )
+    time.sleep(1)
+    try:
+        for path, status_wanted in (("/", 200), ("/no-such-page", 404), ("/down", 502), ("/custom", 200)):
+            status, headers, _body = request(ip, name, path)
+            assert status == status_wanted, (path, status)
+            assert security_header_problems(headers, HEADERS) == {}, (path, headers)
+            if path == "/custom":
+                assert ("X-Custom", "yes") in headers
+        status, headers, _body = request(ip, name, "/", tls=False)
+        assert status == 301
+        assert security_header_problems(headers, HEADERS) == {}, headers
+    finally:
+        sh(name, f"rm -f {EXTRA} && systemctl reload nginx")
+
+
+def test_no_version_in_the_server_header(target):
+    name, ip = target
+    for path in ("/", "/no-such-page"):
+        _status, headers, _body = request(ip, name, path)
+        assert dict(headers).get("Server") == "nginx"
+
+
+def test_the_waf_blocks_sql_injection_and_lets_normal_requests_through(target):
+    name, ip = target
+    status, _headers, body = request(ip, name, "/")
+    assert status == 200 and b"upstream ok" in body
+    status, _headers, _body = request(ip, name, "/?id=1%27%20OR%20%271%27%3D%271")
+    assert status == 403
+    assert "942100" in sh(name, "cat /var/log/nginx/modsec_audit.log").stdout  # libinjection's SQLi rule
+
+
+def test_a_burst_above_the_rate_gets_429(target):
+    name, ip = target
+    time.sleep(3)  # let the bucket drain (5r/s, burst 10)
+    statuses = [request(ip, name, "/")[0] for _ in range(40)]
+    assert statuses[:11] == [200] * 11, statuses
+    assert statuses.count(429) >= 20, statuses
+    time.sleep(3)
+
+
+def test_an_oversized_body_is_refused(target):
+    name, ip = target
+    time.sleep(1)
+    status, _headers, _body = request(ip, name, "/", method="POST", headers={"Content-Length": str(11 * 1024 * 1024)})
+    assert status == 413
+
+
+def test_the_key_is_root_only(target):
+    name, _ip = target
+    assert sh(name, "stat -c '%a %U' /etc/nginx/tls/insightengine.key").stdout.split() == ["600", "root"]
+
+
+# --- check mode, drift, bad input -----------------------------------------------------------
+
+
+def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
+    time.sleep(2)
+    assert_converged(converge_playbook, hosts, "nginx", 10)
+
+
+def test_tls_1_0_re_enabled_behind_the_roles_back_is_reported_then_repaired(hosts, converge_playbook):
+    for name in hosts:
+        protocols = "s/ssl_protocols TLSv1.2 TLSv1.3;/ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;/"
+        sh(name, f"sed -i '{protocols}; s/server_tokens off;/server_tokens on;/' {CONF}")
+        sh(name, "nginx -t -q && systemctl reload nginx")
+    time.sleep(2)
+    drift = {"NGX-02", "NGX-07"}
+    assert_drift_reported(converge_playbook, hosts, "nginx", drift, drift)
+    repair = run_playbook(converge_playbook)
+    assert repair.rc == 0, repair.stdout[-3000:]
+    time.sleep(2)
+    assert_converged(converge_playbook, hosts, "nginx", 10)
+
+
+def test_a_waf_elsewhere_is_reported_as_handled_there(hosts, converge_playbook):
+    run = run_playbook(converge_playbook, check=True, extra_vars={"nginx_waf_elsewhere": "Cloudflare WAF"})
+    assert run.rc == 0
+    for name in hosts:
+        lines = [line for line in run.verify(name, "nginx")["report"] if line.startswith("NGX-08")]
+        assert lines == [lines[0]] and "SKIPPED" in lines[0] and "handled elsewhere: Cloudflare WAF" in lines[0], lines
+
+
+BAD_INPUT = [
+    ({"nginx_ssl_protocols": ["TLSv1.1", "TLSv1.2"]}, "nginx_ssl_protocols contains TLSv1.1"),
+    ({"nginx_ssl_protocols": ["SSLv3"]}, "nginx_ssl_protocols contains SSLv3"),
+    ({"nginx_hsts_max_age": 600}, "nginx_hsts_max_age"),
+    ({"nginx_content_security_policy": "default-src 'self', img-src *"}, "nginx_content_security_policy does not parse"),
+    ({"nginx_rate_limit": "0r/s"}, "nginx_rate_limit"),
+    ({"nginx_ssl_ciphers": "AES128-SHA"}, "nginx_ssl_ciphers"),
+    ({"nginx_ssl_cert_file": "/etc/ssl/missing.crt", "nginx_ssl_key_file": "/etc/ssl/missing.key"}, "nginx_ssl_cert_file"),
+    ({"nginx_client_max_body_size": "0"}, "nginx_client_max_body_size"),
+]
+FINGERPRINT = ["nginx -T", "ls -l --time-style=+%s /etc/nginx/tls"]
+
+
+@pytest.mark.parametrize(("extra_vars", "message"), BAD_INPUT, ids=[m.split()[0] for _v, m in BAD_INPUT])
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge_playbook, extra_vars, message):
+    assert_refused_and_unchanged(converge_playbook, hosts[0], extra_vars, message, FINGERPRINT)
+
+
+def test_a_site_nginx_refuses_never_replaces_the_running_one(hosts, converge_playbook, ips):
+    name = hosts[1]
+    before = sh(name, f"sha256sum {CONF}").stdout
+    run = run_playbook(converge_playbook, extra_vars={"nginx_upstream": "no-such-host.invalid:8080"}, limit=name)
+    assert run.rc != 0
+    assert "nginx_upstream" in run.failure_messages(name) and "no-such-host.invalid" in run.failure_messages(name)
+    assert sh(name, f"sha256sum {CONF}").stdout == before
+    time.sleep(1)
+    assert request(ips[name], name, "/")[0] == 200

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nginx_facts
+short_description: Read what the nginx role must know before it changes nginx
+version_added: 0.1.0
+description:
+  - Reads, without changing anything, the state the P(insightengine.hardening.nginx#role) role decides on.
+  - The installed nginx version (C(nginx -v)), whether the running configuration is valid (C(nginx -t)),
+    the packages that are missing, whether the host has IPv6, the state of files the role writes
+    (mode, owner, SHA-1), and the certificate's expiry and OCSP responder.
+author:
+  - InsightEngine platform team (@insightengine)
+extends_documentation_fragment:
+  - insightengine.hardening.read_only
+options:
+  files:
+    description: Paths whose existence, mode, owner and checksum (SHA-1) to read.
+    type: list
+    elements: str
+    default: []
+  certificate:
+    description: The certificate (PEM) whose expiry and OCSP responder URL to read; empty for none.
+    type: str
+    default: ""
+  packages:
+    description: Packages that should be installed; RV(packages_missing) lists those that are not.
+    type: list
+    elements: str
+    default: []
+seealso:
+  - module: insightengine.hardening.nginx_verify
+"""
+
+EXAMPLES = r"""
+- name: Read nginx
+  insightengine.hardening.nginx_facts:
+    files: [/etc/nginx/conf.d/insightengine-hardening.conf]
+    certificate: /etc/nginx/tls/insightengine.crt
+    packages: [nginx, libnginx-mod-http-headers-more-filter]
+  register: nginx_state
+"""
+
+RETURN = r"""
+version:
+  description: The installed nginx version, null when nginx is not installed.
+  type: str
+  returned: always
+  sample: 1.22.1
+config_valid:
+  description: Whether C(nginx -t) accepts the current configuration (null when nginx is not installed).
+  type: bool
+  returned: always
+config_error:
+  description: C(nginx -t)'s complaint when the configuration is not valid.
+  type: str
+  returned: always
+ipv6:
+  description: Whether the host has IPv6 addresses (an IPv6 listen would fail without).
+  type: bool
+  returned: always
+files:
+  description: Existence, mode, owner, group and SHA-1 of each path in O(files).
+  type: dict
+  returned: always
+certificate:
+  description: C(days_left) until the certificate expires and its C(ocsp_uri) (empty when it has none).
+  type: dict
+  returned: always
+  sample: {days_left: 824.9, ocsp_uri: ""}
+packages_missing:
+  description: Packages of O(packages) that are not installed.
+  type: list
+  elements: str
+  returned: always
+units:
+  description: C(enabled) and C(active) state of the nginx service.
+  type: dict
+  returned: always
+"""
+
+import re
+import time
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+
+
+def nginx_version(host: _os.HostReader) -> str | None:
+    nginx = host.which("nginx")
+    if not nginx:
+        return None
+    _rc, out, err = host.run(nginx, "-v")
+    m = re.search(r"nginx/(\d+\.\d+\.\d+)", err + out)
+    return m.group(1) if m else None
+
+
+def certificate(host: _os.HostReader, path: str) -> dict[str, t.Any]:
+    openssl = host.which("openssl")
+    if not path or not openssl:
+        return {"days_left": None, "ocsp_uri": ""}
+    rc, out, _unused = host.run(openssl, "x509", "-noout", "-enddate", "-ocsp_uri", "-in", path)
+    if rc != 0:
+        return {"days_left": None, "ocsp_uri": ""}
+    days, uri = None, ""
+    for line in out.splitlines():
+        if line.startswith("notAfter="):
+            try:
+                end = time.mktime(time.strptime(line.split("=", 1)[1].strip(), "%b %d %H:%M:%S %Y %Z")) - time.timezone
+                days = round((end - time.time()) / 86400, 1)
+            except ValueError:
+                days = None
+        elif line.startswith("http"):
+            uri = line.strip()
+    return {"days_left": days, "ocsp_uri": uri}
+
+
+def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
+    version = nginx_version(host)
+    valid, error = None, None
+    if version:
+        rc, out, err = host.run(host.which("nginx") or "nginx", "-t", "-q")
+        valid = rc == 0
+        error = None if valid else (err or out).strip()[-1000:]
+    installed = host.installed_packages()
+    inet6 = host.read("/proc/net/if_inet6")
+    active = host.run("systemctl", "is-active", "nginx.service")[1].strip() or "unknown"
+    return {
+        "version": version,
+        "config_valid": valid,
+        "config_error": error,
+        "ipv6": bool(inet6 and inet6.strip()),
+        "files": {path: host.file_state(path) for path in params["files"]},
+        "certificate": certificate(host, params["certificate"]),
+        "packages_missing": sorted(set(params["packages"]) - installed),
+        "units": {"nginx.service": {"enabled": host.unit_enabled("nginx.service"), "active": active}},
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "files": {"type": "list", "elements": "str", "default": []},
+            "certificate": {"type": "str", "default": ""},
+            "packages": {"type": "list", "elements": "str", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    host = _os.HostReader.for_module(module)
+    module.exit_json(changed=False, **gather(module.params, host))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,433 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: nginx_verify
+short_description: Verify the nginx layer of the hardening guide from what is served
+version_added: 0.1.0
+description:
+  - Connects to the site as a client and returns one finding per control of the nginx layer
+    (C(NGX-01) to C(NGX-10)), in the same shape as every verify module of this collection.
+  - TLS handshakes pinned to each protocol version (which are accepted, which refused), the negotiated
+    TLS 1.2 cipher and session ticket, the certificate served and its expiry, and the headers of a normal
+    response, an error response and the HTTP redirect.
+  - Reads C(nginx -T) for what a client cannot see (server_tokens, limit_req, limit_conn, client limits,
+    the WAF engine) and the WAF's rules file; sends one SQL-injection probe that a blocking WAF must
+    answer with 403.
+  - Never changes anything.
+author:
+  - InsightEngine platform team (@insightengine)
+extends_documentation_fragment:
+  - insightengine.hardening.findings
+  - insightengine.hardening.read_only
+options:
+  address:
+    description: Where to connect (the site is asked for by O(server_name)).
+    type: str
+    default: 127.0.0.1
+  server_name:
+    description: The host name requested (SNI and Host header).
+    type: str
+    required: true
+  http_port:
+    description: NGX-01. The plain HTTP port that must redirect.
+    type: int
+    default: 80
+  https_port:
+    description: The HTTPS port.
+    type: int
+    default: 443
+  acme_path:
+    description: NGX-01. A path under C(/.well-known/acme-challenge/) that must not be redirected; empty when ACME is not used.
+    type: str
+    default: ""
+  protocols:
+    description: NGX-02. The TLS versions that must be accepted; every other one must be refused.
+    type: list
+    elements: str
+    default: [TLSv1.2, TLSv1.3]
+  ciphers:
+    description: NGX-03. The C(ssl_ciphers) value nginx must use for TLS 1.2.
+    type: str
+    default: ""
+  certificate:
+    description: NGX-04. C(cert_file), C(key_file), C(min_days_left).
+    type: dict
+    default: {}
+  headers:
+    description:
+      - NGX-05, NGX-06. Header name to exact value, on every response. C(Strict-Transport-Security) is
+        judged by its parts (max-age of at least O(hsts_min_age), includeSubDomains).
+    type: dict
+    default: {}
+  hsts_min_age:
+    description: NGX-05. The smallest accepted HSTS max-age in seconds.
+    type: int
+    default: 31536000
+  waf:
+    description: NGX-08. C(rules_file) (the ModSecurity rules nginx loads) and C(detection_only) (bool).
+    type: dict
+    default: {}
+  rate_limit:
+    description: NGX-09. C(rate) (for example C(10r/s)) and C(burst), C(conn) (connections per client).
+    type: dict
+    default: {}
+  client_limits:
+    description: NGX-10. Wanted nginx values, for example C(client_max_body_size) C(10m), C(client_body_timeout) C(10s).
+    type: dict
+    default: {}
+seealso:
+  - module: insightengine.hardening.nginx_facts
+"""
+
+EXAMPLES = r"""
+- name: Verify the site as a client sees it
+  insightengine.hardening.nginx_verify:
+    server_name: app.example.com
+    headers:
+      Strict-Transport-Security: "max-age=63072000; includeSubDomains"
+      X-Content-Type-Options: nosniff
+    strict: false
+  register: nginx_audit
+"""
+
+RETURN = r"""
+layer:
+  description: Always C(nginx).
+  type: str
+  returned: always
+findings:
+  description: One finding per control (only the failing ones when the task fails).
+  type: list
+  elements: dict
+  returned: always
+summary:
+  description: Number of findings per status.
+  type: dict
+  returned: always
+failed_controls:
+  description: IDs of the failing controls.
+  type: list
+  elements: str
+  returned: always
+report:
+  description: One line per control.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import hashlib
+import secrets
+import socket
+import ssl
+import time
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
+    Findings,
+    findings_argument_spec,
+    run_verify,
+)
+
+AEAD_FS = ("ECDHE-", "DHE-")
+SQLI_PROBE = "/?id=1%27%20OR%20%271%27%3D%271"
+
+
+class NginxVerifier:
+    def __init__(self, params: dict[str, t.Any], host: _os.HostReader, findings: Findings):
+        self.p = params
+        self.host = host
+        self.f = findings
+        nginx = host.which("nginx")
+        rc, out, err = host.run(nginx, "-T") if nginx else (1, "", "nginx is not installed")
+        self.config_error = None if rc == 0 else (err or out).strip()[-500:]
+        self.directives = ngx.parse_nginx_t(out) if rc == 0 else []
+        self.server = ngx.server_for_port(self.directives, params["https_port"], ssl_only=True)
+
+    def get(self, path: str, tls: bool = True) -> dict[str, t.Any]:
+        port = self.p["https_port"] if tls else self.p["http_port"]
+        return ngx.http_get(self.p["address"], port, path, tls=tls, server_name=self.p["server_name"])
+
+    def value(self, name: str) -> list[str] | None:
+        return ngx.effective(self.directives, name, self.server)
+
+    def run(self) -> None:
+        ok = self.get("/")
+        missing = self.get(f"/insightengine-verify-{secrets.token_hex(4)}")
+        redirect = self.get("/", tls=False)
+        self.redirects(redirect)
+        self.protocols()
+        self.ciphers()
+        self.certificate()
+        self.headers({"normal response": ok, "error response": missing}, redirect)
+        self.tokens([ok, missing, redirect])
+        self.waf()
+        self.limits()
+
+    def config_needed(self, cid: str) -> bool:
+        if self.config_error is not None or self.server is None:
+            reason = self.config_error or f"no server listens on {self.p['https_port']} with ssl (nginx -T)"
+            self.f.error(cid, reason)
+            return False
+        return True
+
+    # NGX-01
+    def redirects(self, redirect: dict[str, t.Any]) -> None:
+        if not self.f.wanted("NGX-01"):
+            return
+        location = (redirect["headers"].get("location") or [""])[0]
+        expected: dict[str, t.Any] = {"status": "301 or 308", "location": "https://..."}
+        actual: dict[str, t.Any] = {
+            "status": expected["status"] if redirect["status"] in (301, 308) else (redirect["status"] or redirect["error"]),
+            "location": expected["location"] if location.startswith("https://") else location,
+        }
+        if self.p["acme_path"]:
+            acme = self.get(self.p["acme_path"], tls=False)
+            expected["ACME path redirected"] = False
+            actual["ACME path redirected"] = acme["status"] in (301, 302, 307, 308)
+        self.f.compare("NGX-01", expected, actual)
+
+    # NGX-02
+    def protocols(self) -> None:
+        if not self.f.wanted("NGX-02"):
+            return
+        wanted = set(self.p["protocols"])
+        expected, actual, unknown = {}, {}, []
+        for version in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
+            result = ngx.tls_handshake(self.p["address"], self.p["https_port"], version, self.p["server_name"])
+            expected[version] = "accepted" if version in wanted else "refused"
+            if result["accepted"] is None:
+                unknown.append(f"{version}: {result['error']}")
+                actual[version] = "unknown"
+            else:
+                actual[version] = "accepted" if result["accepted"] else "refused"
+        # The handshakes stand without nginx -T; the configuration adds what they cannot see.
+        configured = self.value("ssl_protocols") if self.config_error is None and self.server is not None else None
+        expected["ssl_protocols"] = sorted(wanted)
+        actual["ssl_protocols"] = sorted(configured or ["(not readable)" if self.config_error else "(nginx default)"])
+        # A version this client cannot offer is judged from the configuration alone.
+        for line in unknown:
+            version = line.split(":", 1)[0]
+            if version not in wanted and version not in (configured or []):
+                actual[version] = "refused"
+        self.f.compare("NGX-02", expected, actual)
+
+    # NGX-03
+    def ciphers(self) -> None:
+        if not self.f.wanted("NGX-03") or not self.config_needed("NGX-03"):
+            return
+        tls12 = ngx.tls_handshake(self.p["address"], self.p["https_port"], "TLSv1.2", self.p["server_name"])
+        cipher = tls12.get("cipher") or ""
+        expected: dict[str, t.Any] = {
+            "TLS 1.2 cipher": "forward secrecy and AEAD",
+            "session tickets": "off",
+            "ssl_dhparam": "set",
+        }
+        strong = cipher.startswith(AEAD_FS) and ("GCM" in cipher or "CHACHA20" in cipher)
+        actual: dict[str, t.Any] = {
+            "TLS 1.2 cipher": expected["TLS 1.2 cipher"] if strong else (cipher or tls12.get("error")),
+            "session tickets": "off" if (self.value("ssl_session_tickets") or ["on"])[0] == "off" else "on",
+            "ssl_dhparam": "set" if self.value("ssl_dhparam") else "not set",
+        }
+        if self.p["ciphers"]:
+            expected["ssl_ciphers"] = self.p["ciphers"]
+            actual["ssl_ciphers"] = " ".join(self.value("ssl_ciphers") or ["(nginx default)"])
+        if tls12.get("session_ticket"):
+            actual["session tickets"] = "issued"
+        self.f.compare("NGX-03", expected, actual)
+
+    # NGX-04
+    def certificate(self) -> None:
+        if not self.f.wanted("NGX-04"):
+            return
+        cert = self.p["certificate"]
+        served = served_certificate(self.p["address"], self.p["https_port"], self.p["server_name"])
+        openssl = self.host.which("openssl") or "openssl"
+        expected: dict[str, t.Any] = {
+            "served": "the configured certificate",
+            "name matches": True,
+            "valid for days": f">= {cert.get('min_days_left', 14)}",
+        }
+        actual: dict[str, t.Any] = {}
+        rc, out, _unused = self.host.run(
+            openssl, "x509", "-noout", "-fingerprint", "-sha256", "-enddate", "-in", cert.get("cert_file", "")
+        )
+        fingerprint = ""
+        days = None
+        if rc == 0:
+            for line in out.splitlines():
+                if "Fingerprint=" in line:
+                    fingerprint = line.split("=", 1)[1].replace(":", "").lower()
+                elif line.startswith("notAfter="):
+                    days = _days_left(line.split("=", 1)[1])
+        actual["served"] = expected["served"] if served and served == fingerprint else (served or "no certificate served")
+        rc, out, _unused = self.host.run(
+            openssl, "x509", "-noout", "-checkhost", self.p["server_name"], "-in", cert.get("cert_file", "")
+        )
+        actual["name matches"] = rc == 0 and "does match" in out
+        min_days = float(cert.get("min_days_left", 14))
+        actual["valid for days"] = expected["valid for days"] if days is not None and days >= min_days else days
+        if cert.get("key_file"):
+            st = self.host.stat(cert["key_file"])
+            expected["key mode"] = "0600 or stricter"
+            actual["key mode"] = (
+                expected["key mode"] if st["exists"] and not int(st["mode"], 8) & 0o077 else st.get("mode", "missing")
+            )
+        self.f.compare("NGX-04", expected, actual)
+
+    # NGX-05, NGX-06
+    def headers(self, responses: dict[str, dict[str, t.Any]], redirect: dict[str, t.Any]) -> None:
+        wanted = {k.lower(): str(v) for k, v in self.p["headers"].items()}
+        hsts = {k: v for k, v in wanted.items() if k == "strict-transport-security"}
+        others = {k: v for k, v in wanted.items() if k != "strict-transport-security"}
+        for cid, headers, also_redirect in (("NGX-05", hsts, False), ("NGX-06", others, True)):
+            if not self.f.wanted(cid):
+                continue
+            checked = dict(responses)
+            if also_redirect:
+                checked["redirect"] = redirect
+            problems = {}
+            for label, response in checked.items():
+                if response["status"] is None:
+                    problems[label] = response["error"]
+                    continue
+                found = ngx.header_problems(response, headers, self.p["hsts_min_age"])
+                if found:
+                    problems[f"{label} ({response['status']})"] = found
+            self.f.check(cid, not problems, headers or "(no header configured)", problems or "on every response checked")
+
+    # NGX-07
+    def tokens(self, responses: list[dict[str, t.Any]]) -> None:
+        if not self.f.wanted("NGX-07") or not self.config_needed("NGX-07"):
+            return
+        disclosed = sorted({v for r in responses for v in [ngx.server_version_disclosed(r)] if v})
+        self.f.compare(
+            "NGX-07",
+            {"server_tokens": "off", "Server header": "no version"},
+            {
+                "server_tokens": (self.value("server_tokens") or ["on"])[0],
+                "Server header": ", ".join(disclosed) if disclosed else "no version",
+            },
+        )
+
+    # NGX-08
+    def waf(self) -> None:
+        if not self.f.wanted("NGX-08") or not self.config_needed("NGX-08"):
+            return
+        waf = self.p["waf"]
+        engine_wanted = "DetectionOnly" if waf.get("detection_only") else "On"
+        rules_file = (self.value("modsecurity_rules_file") or [""])[0]
+        text = self.host.read(rules_file) or "" if rules_file else ""
+        engine = None
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) >= 2 and words[0] == "SecRuleEngine":
+                engine = words[1]
+        expected: dict[str, t.Any] = {
+            "modsecurity": "on",
+            "rules file": waf.get("rules_file") or "set",
+            "SecRuleEngine": engine_wanted,
+            "Core Rule Set": "included",
+        }
+        actual: dict[str, t.Any] = {
+            "modsecurity": (self.value("modsecurity") or ["off"])[0],
+            "rules file": rules_file or "not set",
+            "SecRuleEngine": engine,
+            "Core Rule Set": "included" if "modsecurity-crs/rules" in text or "coreruleset" in text else "not included",
+        }
+        if not waf.get("rules_file") and rules_file:
+            actual["rules file"] = "set"
+        if not waf.get("detection_only"):
+            probe = self.get(SQLI_PROBE)
+            expected["SQL injection probe"] = 403
+            actual["SQL injection probe"] = probe["status"] or probe["error"]
+        self.f.compare("NGX-08", expected, actual)
+
+    # NGX-09, NGX-10
+    def limits(self) -> None:
+        if self.f.wanted("NGX-09") and self.config_needed("NGX-09"):
+            rate = self.p["rate_limit"]
+            zones = {
+                args[1].split("=", 1)[1].split(":")[0]: args
+                for args in ngx.directive_values(self.directives, "limit_req_zone")
+                if len(args) > 1 and args[1].startswith("zone=")
+            }
+            limit = self.value("limit_req") or []
+            zone = next((a.split("=", 1)[1] for a in limit if a.startswith("zone=")), None)
+            expected = {
+                "limit_req": f"rate={rate.get('rate')} burst={rate.get('burst')}",
+                "limit_req_status": "429",
+                "limit_conn": str(rate.get("conn")),
+                "limit_conn_status": "429",
+            }
+            zone_rate = next((a.split("=", 1)[1] for a in zones.get(zone, []) if a.startswith("rate=")), None)
+            burst = next((a.split("=", 1)[1] for a in limit if a.startswith("burst=")), None)
+            conn = self.value("limit_conn") or []
+            actual = {
+                "limit_req": f"rate={zone_rate} burst={burst}" if zone else "none",
+                "limit_req_status": (self.value("limit_req_status") or ["503"])[0],
+                "limit_conn": conn[1] if len(conn) > 1 else "none",
+                "limit_conn_status": (self.value("limit_conn_status") or ["503"])[0],
+            }
+            self.f.compare("NGX-09", expected, actual)
+        if self.f.wanted("NGX-10") and self.config_needed("NGX-10"):
+            wanted = {k: str(v) for k, v in self.p["client_limits"].items()}
+            self.f.compare("NGX-10", wanted, {k: " ".join(self.value(k) or ["(nginx default)"]) for k in wanted})
+
+
+def served_certificate(address: str, port: int, server_name: str) -> str | None:
+    """SHA-256 of the certificate the server presents (DER), lower-case hex."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((address, port), timeout=5) as raw:  # noqa: SIM117 - Python 3.9 targets
+            with context.wrap_socket(raw, server_hostname=server_name) as tls:
+                der = tls.getpeercert(binary_form=True)
+    except OSError:
+        return None
+    return hashlib.sha256(der).hexdigest() if der else None
+
+
+def _days_left(text: str) -> float | None:
+    try:
+        end = time.mktime(time.strptime(text.strip(), "%b %d %H:%M:%S %Y %Z")) - time.timezone
+    except ValueError:
+        return None
+    return round((end - time.time()) / 86400, 1)
+
+
+def main() -> None:
+    argument_spec = {
+        "address": {"type": "str", "default": "127.0.0.1"},
+        "server_name": {"type": "str", "required": True},
+        "http_port": {"type": "int", "default": 80},
+        "https_port": {"type": "int", "default": 443},
+        "acme_path": {"type": "str", "default": ""},
+        "protocols": {"type": "list", "elements": "str", "default": ["TLSv1.2", "TLSv1.3"]},
+        "ciphers": {"type": "str", "default": ""},
+        "certificate": {"type": "dict", "default": {}},
+        "headers": {"type": "dict", "default": {}},
+        "hsts_min_age": {"type": "int", "default": ngx.HSTS_MIN_AGE},
+        "waf": {"type": "dict", "default": {}},
+        "rate_limit": {"type": "dict", "default": {}},
+        "client_limits": {"type": "dict", "default": {}},
+    }
+    argument_spec.update(findings_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    host = _os.HostReader.for_module(module)
+    run_verify(module, "nginx", ngx.CATALOG, lambda findings: NginxVerifier(module.params, host, findings).run())
+
+
+if __name__ == "__main__":
+    main()

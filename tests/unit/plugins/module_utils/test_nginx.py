@@ -1,0 +1,197 @@
+"""The nginx layer's probes against real local servers (TLS pinned to one
+version, HTTP headers as served) and the nginx -T parser."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import ssl
+import threading
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    directory = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_path.write_bytes(pem)
+    return cert_path, key_path
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/missing":
+            self.send_response(404)
+        else:
+            self.send_response(200)
+            self.send_header("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+            self.send_header("X-Frame-Options", "DENY")
+            self.send_header("X-Frame-Options", "DENY")  # twice: a proxy and the app both set it
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def version_string(self):
+        return "nginx/1.22.1"
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(certificate):
+    """An HTTPS server that speaks TLS 1.2 and 1.3 only."""
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(*certificate)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+
+
+@pytest.mark.parametrize(("version", "accepted"), [("TLSv1", False), ("TLSv1.1", False), ("TLSv1.2", True), ("TLSv1.3", True)])
+def test_a_handshake_pinned_to_one_version(server, version, accepted):
+    result = ngx.tls_handshake("127.0.0.1", server, version, "localhost")
+    if result["accepted"] is None:
+        pytest.skip(f"this machine's OpenSSL cannot offer {version}: {result['error']}")
+    assert result["accepted"] is accepted, result
+    if accepted:
+        assert result["protocol"] == version
+        assert result["cipher"]
+
+
+def test_nothing_listening_is_unknown_not_refused():
+    with __import__("socket").socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert ngx.tls_handshake("127.0.0.1", port, "TLSv1.2")["accepted"] is None
+
+
+def test_headers_as_served(server):
+    ok = ngx.http_get("127.0.0.1", server, "/", server_name="localhost")
+    assert ok["status"] == 200
+    assert ok["headers"]["x-frame-options"] == ["DENY", "DENY"]
+    assert ngx.server_version_disclosed(ok) == "nginx/1.22.1"
+    wanted = {"strict-transport-security": "", "x-frame-options": "DENY", "x-content-type-options": "nosniff"}
+    assert ngx.header_problems(ok, wanted) == {"x-frame-options": "sent 2 times", "x-content-type-options": "missing"}
+    missing = ngx.http_get("127.0.0.1", server, "/missing")
+    assert missing["status"] == 404
+    assert ngx.header_problems(missing, {"strict-transport-security": ""}) == {"strict-transport-security": "missing"}
+    plain = ngx.http_get("127.0.0.1", server, "/", tls=False)
+    assert plain["status"] is None and plain["error"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("max-age=31536000; includeSubDomains; preload", {"max_age": 31536000, "include_subdomains": True, "preload": True}),
+        ('max-age="600"', {"max_age": 600, "include_subdomains": False, "preload": False}),
+        ("includesubdomains", {"max_age": None, "include_subdomains": True, "preload": False}),
+        (None, {"max_age": None, "include_subdomains": False, "preload": False}),
+    ],
+)
+def test_hsts_values(value, expected):
+    assert ngx.parse_hsts(value) == expected
+
+
+def test_hsts_below_a_year_or_without_subdomains_is_a_problem():
+    for value in ("max-age=600; includeSubDomains", "max-age=31536000"):
+        response = {"headers": {"strict-transport-security": [value]}}
+        assert ngx.header_problems(response, {"strict-transport-security": ""}) == {"strict-transport-security": value}
+
+
+def test_content_security_policies():
+    assert ngx.parse_csp("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'") == {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+    }
+    for bad in ("default-src 'self', img-src *", "default-src 'self'; default-src *", "Default-Src 'self'", "", ";"):
+        assert ngx.parse_csp(bad) is None, bad
+
+
+DUMP = """\
+nginx: the configuration file /etc/nginx/nginx.conf syntax is ok
+nginx: configuration file /etc/nginx/nginx.conf test is successful
+# configuration file /etc/nginx/nginx.conf:
+user www-data;
+include /etc/nginx/modules-enabled/*.conf;
+http {
+    server_tokens off; # no version
+    include /etc/nginx/conf.d/*.conf;
+    include /etc/nginx/sites-enabled/*;
+}
+
+# configuration file /etc/nginx/modules-enabled/50-mod-http-modsecurity.conf:
+load_module modules/ngx_http_modsecurity_module.so;
+
+# configuration file /etc/nginx/conf.d/limits.conf:
+limit_req_zone $binary_remote_addr zone=perip:10m rate=10r/s;
+
+# configuration file /etc/nginx/sites-enabled/app:
+server {
+    listen 443 ssl;
+    add_header X-Frame-Options "DENY" always;
+    location /api {
+        include snippets/headers.conf;
+        limit_req zone=perip burst=20 nodelay;
+    }
+}
+
+# configuration file /etc/nginx/snippets/headers.conf:
+add_header X-Content-Type-Options 'nosniff' always;
+"""
+
+
+def test_nginx_t_follows_includes_into_their_blocks():
+    directives = ngx.parse_nginx_t(DUMP)
+    by_name = {d["name"]: d for d in directives}
+    tokens = {"name": "server_tokens", "args": ["off"], "file": "/etc/nginx/nginx.conf", "context": ["http"], "blocks": [1]}
+    assert by_name["server_tokens"] == tokens
+    assert by_name["load_module"]["context"] == []
+    assert by_name["limit_req_zone"]["context"] == ["http"]
+    assert by_name["limit_req"]["context"] == ["http", "server", "location /api"]
+    # A relative include resolves against the main file's directory.
+    assert [d["args"] for d in directives if d["name"] == "add_header"] == [
+        ["X-Frame-Options", "DENY", "always"],
+        ["X-Content-Type-Options", "nosniff", "always"],
+    ]
+    assert [d["context"] for d in directives if d["name"] == "add_header"][1] == ["http", "server", "location /api"]
+    assert ngx.directive_values(directives, "server_tokens") == [["off"]]
+    assert ngx.parse_nginx_t("nginx: [emerg] unknown directive") == []
+
+
+def test_the_https_server_and_what_it_inherits():
+    directives = ngx.parse_nginx_t(DUMP)
+    server = ngx.server_for_port(directives, 443, ssl_only=True)
+    assert server is not None
+    assert ngx.server_for_port(directives, 80) is None
+    assert ngx.effective(directives, "server_tokens", server) == ["off"]  # from http
+    assert ngx.effective(directives, "add_header", server) == ["X-Frame-Options", "DENY", "always"]
+    assert ngx.effective(directives, "limit_req", server) is None  # only in a location
+    assert ngx.effective(directives, "ssl_protocols", server) is None
