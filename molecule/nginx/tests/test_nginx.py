@@ -165,7 +165,7 @@ def test_the_waf_blocks_sql_injection_and_lets_normal_requests_through(target):
 def test_a_burst_above_the_rate_gets_429(target):
     name, ip = target
     time.sleep(3)  # let the bucket drain (5r/s, burst 10)
-    statuses = [request(ip, name, "/")[0] for _ in range(40)]
+    statuses = [request(ip, name, "/")[0] for _attempt in range(40)]
     assert statuses[:11] == [200] * 11, statuses
     assert statuses.count(429) >= 20, statuses
     time.sleep(3)

@@ -4,7 +4,6 @@ after the role ran. Each drift fails its own control."""
 
 from __future__ import annotations
 
-import datetime
 import http.server
 import re
 import ssl
@@ -13,10 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from conftest import make_certificate
 
 from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
@@ -77,28 +73,7 @@ def make_handler(site: Site, tls: bool):
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=90))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "site.crt", directory / "site.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
+    return make_certificate(tmp_path_factory.mktemp("tls"), NAME, days=90)
 
 
 @pytest.fixture
