@@ -183,6 +183,22 @@ def test_the_key_is_root_only(target):
     assert sh(name, "stat -c '%a %U' /etc/nginx/tls/insightengine.key").stdout.split() == ["600", "root"]
 
 
+def test_acme_challenges_are_served_over_http_not_redirected(hosts, converge_playbook, ips):
+    for name in hosts:
+        sh(name, "mkdir -p /srv/acme/.well-known/acme-challenge && echo token-value > /srv/acme/.well-known/acme-challenge/t1")
+    run = run_playbook(converge_playbook, extra_vars={"nginx_acme_challenge_dir": "/srv/acme"})
+    assert run.rc == 0, run.stdout[-3000:]
+    try:
+        for name in hosts:
+            assert run.statuses(name, "nginx")["NGX-01"] == "pass"
+            status, _headers, body = request(ips[name], name, "/.well-known/acme-challenge/t1", tls=False)
+            assert (status, body) == (200, b"token-value\n")
+            assert request(ips[name], name, "/elsewhere", tls=False)[0] == 301
+    finally:
+        back = run_playbook(converge_playbook)
+        assert back.rc == 0, back.stdout[-3000:]
+
+
 # --- check mode, drift, bad input -----------------------------------------------------------
 
 
