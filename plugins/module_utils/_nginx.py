@@ -15,6 +15,7 @@ This file is private to the collection (leading underscore): no API promise.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import http.client
 import posixpath
 import re
@@ -141,12 +142,14 @@ def tls_handshake(host: str, port: int, version: str, server_name: str | None = 
         with socket.create_connection((host, port), timeout=timeout) as raw:  # noqa: SIM117
             with context.wrap_socket(raw, server_hostname=server_name or host) as tls:
                 cipher = tls.cipher()
+                der = tls.getpeercert(binary_form=True)
                 return {
                     "version": version,
                     "accepted": True,
                     "protocol": tls.version(),
                     "cipher": cipher[0] if cipher else None,
                     "session_ticket": bool(tls.session and tls.session.has_ticket),
+                    "certificate_sha256": hashlib.sha256(der).hexdigest() if der else None,
                 }
     except ssl.SSLError as exc:
         return {"version": version, "accepted": False, "error": exc.reason or str(exc)}

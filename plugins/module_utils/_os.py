@@ -14,6 +14,7 @@ Private to the collection: no API promise.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import fnmatch
 import grp
@@ -23,6 +24,7 @@ import os
 import pwd
 import re
 import stat
+import time
 import typing as t
 
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Control
@@ -549,6 +551,15 @@ def sysctl_path(key: str) -> str:
 
 def normalize_sysctl(value: t.Any) -> str:
     return " ".join(str(value).split())
+
+
+def days_until_openssl_date(text: str, now: float | None = None) -> float | None:
+    """Days from now until a date as openssl prints it ("Nov 30 02:15:00 2028 GMT")."""
+    try:
+        end = calendar.timegm(time.strptime(text.strip(), "%b %d %H:%M:%S %Y %Z"))
+    except ValueError:
+        return None
+    return round((end - (time.time() if now is None else now)) / 86400, 1)
 
 
 def octal_mode(mode: int) -> str:

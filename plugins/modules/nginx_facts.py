@@ -86,7 +86,6 @@ units:
 """
 
 import re
-import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -113,11 +112,7 @@ def certificate(host: _os.HostReader, path: str) -> dict[str, t.Any]:
     days, uri = None, ""
     for line in out.splitlines():
         if line.startswith("notAfter="):
-            try:
-                end = time.mktime(time.strptime(line.split("=", 1)[1].strip(), "%b %d %H:%M:%S %Y %Z")) - time.timezone
-                days = round((end - time.time()) / 86400, 1)
-            except ValueError:
-                days = None
+            days = _os.days_until_openssl_date(line.split("=", 1)[1])
         elif line.startswith("http"):
             uri = line.strip()
     return {"days_left": days, "ocsp_uri": uri}

@@ -122,11 +122,7 @@ report:
   returned: always
 """
 
-import hashlib
 import secrets
-import socket
-import ssl
-import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -162,6 +158,11 @@ class NginxVerifier:
         return ngx.effective(self.directives, name, self.server)
 
     def run(self) -> None:
+        # One handshake per TLS version serves NGX-02, NGX-03 and NGX-04.
+        self.handshakes = {
+            version: ngx.tls_handshake(self.p["address"], self.p["https_port"], version, self.p["server_name"])
+            for version in ngx.TLS_VERSIONS
+        }
         ok = self.get("/")
         missing = self.get(f"/insightengine-verify-{secrets.token_hex(4)}")
         redirect = self.get("/", tls=False)
@@ -203,8 +204,7 @@ class NginxVerifier:
             return
         wanted = set(self.p["protocols"])
         expected, actual, unknown = {}, {}, []
-        for version in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
-            result = ngx.tls_handshake(self.p["address"], self.p["https_port"], version, self.p["server_name"])
+        for version, result in self.handshakes.items():
             expected[version] = "accepted" if version in wanted else "refused"
             if result["accepted"] is None:
                 unknown.append(f"{version}: {result['error']}")
@@ -226,7 +226,7 @@ class NginxVerifier:
     def ciphers(self) -> None:
         if not self.f.wanted("NGX-03") or not self.config_needed("NGX-03"):
             return
-        tls12 = ngx.tls_handshake(self.p["address"], self.p["https_port"], "TLSv1.2", self.p["server_name"])
+        tls12 = self.handshakes["TLSv1.2"]
         cipher = tls12.get("cipher") or ""
         expected: dict[str, t.Any] = {
             "TLS 1.2 cipher": "forward secrecy and AEAD",
@@ -251,7 +251,8 @@ class NginxVerifier:
         if not self.f.wanted("NGX-04"):
             return
         cert = self.p["certificate"]
-        served = served_certificate(self.p["address"], self.p["https_port"], self.p["server_name"])
+        accepted = [h for h in self.handshakes.values() if h["accepted"]]
+        served = accepted[-1]["certificate_sha256"] if accepted else None
         openssl = self.host.which("openssl") or "openssl"
         expected: dict[str, t.Any] = {
             "served": "the configured certificate",
@@ -269,7 +270,7 @@ class NginxVerifier:
                 if "Fingerprint=" in line:
                     fingerprint = line.split("=", 1)[1].replace(":", "").lower()
                 elif line.startswith("notAfter="):
-                    days = _days_left(line.split("=", 1)[1])
+                    days = _os.days_until_openssl_date(line.split("=", 1)[1])
         actual["served"] = expected["served"] if served and served == fingerprint else (served or "no certificate served")
         rc, out, _unused = self.host.run(
             openssl, "x509", "-noout", "-checkhost", self.p["server_name"], "-in", cert.get("cert_file", "")
@@ -383,28 +384,6 @@ class NginxVerifier:
         if self.f.wanted("NGX-10") and self.config_needed("NGX-10"):
             wanted = {k: str(v) for k, v in self.p["client_limits"].items()}
             self.f.compare("NGX-10", wanted, {k: " ".join(self.value(k) or ["(nginx default)"]) for k in wanted})
-
-
-def served_certificate(address: str, port: int, server_name: str) -> str | None:
-    """SHA-256 of the certificate the server presents (DER), lower-case hex."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    try:
-        with socket.create_connection((address, port), timeout=5) as raw:  # noqa: SIM117 - Python 3.9 targets
-            with context.wrap_socket(raw, server_hostname=server_name) as tls:
-                der = tls.getpeercert(binary_form=True)
-    except OSError:
-        return None
-    return hashlib.sha256(der).hexdigest() if der else None
-
-
-def _days_left(text: str) -> float | None:
-    try:
-        end = time.mktime(time.strptime(text.strip(), "%b %d %H:%M:%S %Y %Z")) - time.timezone
-    except ValueError:
-        return None
-    return round((end - time.time()) / 86400, 1)
 
 
 def main() -> None:

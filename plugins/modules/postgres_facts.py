@@ -259,7 +259,7 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
     ]
     plan = _os.ufw_plan(host.ufw_user_rules(), rules, params["ufw_comment"]) if ufw else {"missing": [], "stale": []}
     installed = host.installed_packages()
-    end = pg.certificate_end(host, expand(params["certificate"])) if params["certificate"] else None
+    days_left = pg.certificate_days_left(host, expand(params["certificate"])) if params["certificate"] else None
     now = pg.time.time()
     backup = pg.latest_backup(params["backup_root"], now)
     backup["restore"] = pg.restore_status(params["restore_status"], now)
@@ -281,7 +281,7 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
         "files": {expand(path): host.file_state(expand(path)) for path in params["files"]},
         "ciphers_invalid": [c for c in params["ciphers"] if host.run("openssl", "ciphers", "--", c)[0] != 0],
         "calendars_invalid": [c for c in params["calendars"] if host.run("systemd-analyze", "calendar", c)[0] != 0],
-        "certificate_days_left": round((end - now) / 86400, 1) if end else None,
+        "certificate_days_left": days_left,
         "units": {
             unit: {
                 "enabled": host.unit_enabled(unit),

@@ -162,6 +162,13 @@ class PostgresVerifier:
         self.storage()
         self.backups()
 
+    def app_objects(self) -> dict[str, t.Any] | None:
+        """The application database's schema, privileges and extensions, read once (PG-05, PG-07)."""
+        if not hasattr(self, "_objects"):
+            app = self.p["app"]
+            self._objects = self.server.app_objects(app["database"], app["schema"], app["user"], app["owner"])
+        return self._objects
+
     def value(self, name: str) -> str | None:
         return (self.settings.get(name) or {}).get("setting")
 
@@ -221,8 +228,7 @@ class PostgresVerifier:
             expected["key readable by others"] = False
             actual["key readable by others"] = bool(st["exists"] and int(st["mode"], 8) & 0o037)
         cert = self.value("ssl_cert_file")
-        end = pg.certificate_end(self.host, cert) if cert else None
-        days = round((end - pg.time.time()) / 86400, 1) if end else None
+        days = pg.certificate_days_left(self.host, cert) if cert else None
         expected["certificate valid for days"] = f">= {tls.get('min_days_left', 14)}"
         ok_days = days is not None and days >= float(tls.get("min_days_left", 14))
         actual["certificate valid for days"] = expected["certificate valid for days"] if ok_days else days
@@ -271,9 +277,7 @@ class PostgresVerifier:
             actual["login roles with MD5 or plain passwords"] = weak
             self.f.compare("PG-04", expected, actual)
         if self.f.wanted("PG-05"):
-            objects = None
-            if app["database"] in databases:
-                objects = self.server.app_objects(app["database"], app["schema"], app["user"], app["owner"])
+            objects = self.app_objects() if app["database"] in databases else None
             problems = pg.privilege_problems(roles, databases, objects, app)
             self.f.check(
                 "PG-05",
@@ -302,9 +306,7 @@ class PostgresVerifier:
             actual["pgaudit loaded"] = loaded
             expected["pgaudit.log includes"] = classes
             actual["pgaudit.log includes"] = classes if "all" in logged or set(classes) <= logged else sorted(logged)
-            objects = self.server.app_objects(
-                self.p["app"]["database"], self.p["app"]["schema"], self.p["app"]["user"], self.p["app"]["owner"]
-            )
+            objects = self.app_objects()
             expected["pgaudit extension in " + self.p["app"]["database"]] = True
             actual["pgaudit extension in " + self.p["app"]["database"]] = "pgaudit" in ((objects or {}).get("extensions") or [])
         self.f.compare("PG-07", expected, actual)
