@@ -137,6 +137,18 @@ class Findings:
         wrong = {k: actual.get(k) for k, v in expected.items() if actual.get(k) != v}
         return self.check(cid, not wrong, expected, wrong or actual, remediation)
 
+    def get(self, cid: str) -> Finding | None:
+        return self._findings.get(cid)
+
+    def override(self, cid: str, ok: bool, expected: t.Any, actual: t.Any, remediation: str | None = None) -> bool:
+        """Replace a recorded check with a later, better-informed one (a
+        client's view after the configuration's); a skip stays a skip."""
+        current = self._findings.get(cid)
+        if current is not None and current.status == SKIPPED:
+            return False
+        self._findings.pop(cid, None)
+        return self.check(cid, ok, expected, actual, remediation)
+
     def warn(self, cid: str, reason: str, expected: t.Any = None, actual: t.Any = None) -> None:
         """Not met, and the configuration says that is a warning, not a failure."""
         control = self.catalog[cid]

@@ -28,6 +28,7 @@ import time
 import typing as t
 
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Control
+from ansible_collections.insightengine.hardening.plugins.module_utils._ssh import config_lines, include_patterns, parse_probe
 
 GUIDE = "Security Hardening Guide §1 Operating System Hardening"
 
@@ -566,6 +567,56 @@ def octal_mode(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
+def parse_proc_net_tcp(text: str, v6: bool = False) -> list[dict[str, t.Any]]:
+    """/proc/net/tcp or tcp6: local and remote address and port, state, inode."""
+    entries = []
+    for line in (text or "").splitlines()[1:]:
+        parts = line.split()
+        if len(parts) < 10:
+            continue
+        try:
+            (local, lport), (remote, rport) = (_proc_address(parts[1]), _proc_address(parts[2]))
+        except ValueError:
+            continue
+        entries.append(
+            {"local": local, "local_port": lport, "remote": remote, "remote_port": rport, "state": parts[3], "inode": parts[9], "v6": v6}
+        )
+    return entries
+
+
+def _proc_address(field: str) -> tuple[str, int]:
+    address, _sep, hexport = field.partition(":")
+    raw = bytes.fromhex(address)
+    # The kernel prints each 32-bit word in host (little-endian) order.
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    ip = ipaddress.ip_address(words)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return str(ip), int(hexport, 16)
+
+
+_KEYGEN = re.compile(r"^(\d+) \S+ .*\((\w+)\)\s*$")
+
+
+def parse_ssh_keygen_l(text: str) -> tuple[int | None, str | None]:
+    """``ssh-keygen -l -f KEY``: "3072 SHA256:... comment (RSA)" -> (3072, "RSA")."""
+    for line in text.splitlines():
+        m = _KEYGEN.match(line.strip())
+        if m:
+            return int(m.group(1)), m.group(2)
+    return None, None
+
+
+def parse_apt_simulation(text: str) -> list[str]:
+    """``apt-get -s purge ...``: every package apt would remove or purge."""
+    removed = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("Purg", "Remv"):
+            removed.append(parts[1].split(":", 1)[0])
+    return sorted(set(removed))
+
+
 # --------------------------------------------------------------------------
 # Reader: runs commands once, keeps their output
 # --------------------------------------------------------------------------
@@ -656,6 +707,23 @@ class HostReader:
             return None
         return parse_ss_listeners(out, ("sshd",))
 
+    def sshd_listeners(self) -> list[tuple[str, int]]:
+        """(address, port) of each socket sshd listens on."""
+        ss = self.which("ss")
+        if not ss:
+            return []
+        rc, out, _unused = self.run(ss, "-Htlnp")
+        if rc != 0:
+            return []
+        found = []
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 6 and '(("sshd",' in line:
+                address, _sep, port_text = parts[3].rpartition(":")
+                if port_text.isdigit():
+                    found.append((address.strip("[]").split("%")[0], int(port_text)))
+        return sorted(set(found))
+
     def ssh_clients(self, ports: t.Iterable[int]) -> list[str] | None:
         """Addresses connected to sshd now (Ansible among them, over SSH)."""
         ss = self.which("ss")
@@ -663,6 +731,94 @@ class HostReader:
             return None
         rc, out, _unused = self.run(ss, "-Htn", "state", "established")
         return parse_ss_peers(out, ports) if rc == 0 else None
+
+    def connection_peer(self, ports: t.Iterable[int]) -> dict[str, t.Any] | None:
+        """The SSH connection this module runs under (Ansible's): the client's
+        address as sshd sees it, and the local address and port. From
+        SSH_CONNECTION when set, else from the TCP socket an ancestor process
+        (sshd's session) holds; None when not under SSH."""
+        ssh_connection = os.environ.get("SSH_CONNECTION", "").split()
+        if len(ssh_connection) == 4 and ssh_connection[3].isdigit():
+            return {"address": ssh_connection[0], "local_address": ssh_connection[2], "local_port": int(ssh_connection[3])}
+        wanted = {int(p) for p in ports}
+        established = [
+            e
+            for e in parse_proc_net_tcp(self.read("/proc/net/tcp") or "") + parse_proc_net_tcp(self.read("/proc/net/tcp6") or "", True)
+            if e["state"] == "01" and (not wanted or e["local_port"] in wanted)
+        ]
+        by_inode = {e["inode"]: e for e in established}
+        pid = os.getpid()
+        for _depth in range(32):
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                fds = []
+            for fd in fds:
+                try:
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                except OSError:
+                    continue
+                if target.startswith("socket:[") and target[8:-1] in by_inode:
+                    entry = by_inode[target[8:-1]]
+                    return {"address": entry["remote"], "local_address": entry["local"], "local_port": entry["local_port"]}
+            stat_text = self.read(f"/proc/{pid}/stat") or ""
+            fields = stat_text.rsplit(")", 1)[-1].split()
+            if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
+                break
+            pid = int(fields[1])
+        return None
+
+    def sshd_for(self, spec: str) -> tuple[dict[str, list[str]] | None, str | None]:
+        """``sshd -T -C SPEC``: the configuration sshd applies to that connection."""
+        sshd = self.which("sshd")
+        if not sshd:
+            return None, "sshd is not installed"
+        rc, out, err = self.run(sshd, "-T", "-C", spec)
+        if rc != 0:
+            return None, f"sshd -T -C {spec} failed: {(err or out).strip()}"
+        return parse_sshd_t(out), None
+
+    def host_key(self, path: str) -> dict[str, t.Any]:
+        state = self.stat(path)
+        if not state["exists"]:
+            return {"exists": False}
+        keygen = self.which("ssh-keygen")
+        if not keygen:
+            return {**state, "type": None, "error": "ssh-keygen is not installed"}
+        rc, out, err = self.run(keygen, "-l", "-f", path)
+        bits, kind = parse_ssh_keygen_l(out) if rc == 0 else (None, None)
+        return {**state, "bits": bits, "type": kind, "error": None if kind else (err or out).strip()[:200]}
+
+    def mtime(self, path: str) -> float | None:
+        try:
+            return os.stat(path).st_mtime
+        except OSError:
+            return None
+
+    def ssh_probe(self, user: str, address: str, port: int) -> dict[str, t.Any]:
+        """What a client is offered: ssh -vv, authenticating with nothing, to
+        the running sshd. No key, no password, no configuration of ours."""
+        ssh = self.which("ssh")
+        if not ssh:
+            return {"connected": False, "error": "the OpenSSH client is not installed", "kex": {}, "methods": None, "banner": []}
+        options = [
+            "-vv", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "PreferredAuthentications=none",
+            "-o", "PubkeyAuthentication=no", "-o", "IdentitiesOnly=yes", "-o", "IdentityFile=/dev/null",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5",
+            "-o", "LogLevel=DEBUG2",
+        ]  # fmt: skip
+        target = f"[{address}]" if ":" in address else address
+        _rc, _out, err = self.run(ssh, *options, "-p", str(port), f"{user}@{target}", "true")
+        return parse_probe(err)
+
+    def purge_simulation(self, packages: list[str]) -> dict[str, t.Any]:
+        """What ``apt-get purge PACKAGES`` would remove (a simulation, no lock)."""
+        if not packages:
+            return {"purge": [], "removes": [], "error": None}
+        rc, out, err = self.run("apt-get", "-s", "-o", "Debug::NoLocking=1", "purge", *packages)
+        if rc != 0:
+            return {"purge": packages, "removes": [], "error": (err or out).strip()[-300:]}
+        return {"purge": packages, "removes": parse_apt_simulation(out), "error": None}
 
     # -- packages and apt --------------------------------------------------
     def installed_packages(self) -> set[str]:
@@ -811,6 +967,39 @@ class HostReader:
             "authorized_keys_files": files,
             "keys_command": keys_command,
         }
+
+
+def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropin: str) -> dict:
+    """The effective sshd configuration's ports, what sshd listens on, and
+    whether the running sshd loaded its files (a reload is pending when any
+    file it reads is newer than its pid file, which sshd rewrites on every
+    start and reload)."""
+    ports = [int(p) for p in (config or {}).get("port", [])]
+    socket_activated = reader.unit_enabled("ssh.socket") == "enabled"
+    files = [path for path, _number, _words in config_lines("/etc/ssh/sshd_config", reader.read)]
+    files = sorted({"/etc/ssh/sshd_config", *files})
+    includes_dropin = any(
+        fnmatch.fnmatchcase(dropin, pattern if pattern.startswith("/") else "/etc/ssh/" + pattern)
+        for pattern in include_patterns("/etc/ssh/sshd_config", reader.read)
+    )
+    pid_time = reader.mtime(sshd_value(config, "pidfile") or "/run/sshd.pid") if config else None
+    loaded = files + list((config or {}).get("hostkey", []))
+    newest = max((m for m in (reader.mtime(f) for f in loaded) if m is not None), default=None)
+    pending = None
+    if not socket_activated and pid_time is not None and newest is not None:
+        pending = newest > pid_time + 0.05
+    return {
+        "installed": reader.which("sshd") is not None,
+        "error": error,
+        "ports": ports,
+        "listening": reader.sshd_listening_ports(),
+        "socket_activated": socket_activated,
+        "version": reader.openssh_version(),
+        "files": files,
+        "includes_dropin": includes_dropin or not config,
+        "reload_pending": pending,
+    }
+
 
 
 # --------------------------------------------------------------------------

@@ -268,7 +268,58 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
+
+
+def access_lists(reader: _os.HostReader, config: dict | None, login: dict, dropin: str) -> dict:
+    """AllowUsers/AllowGroups that others' files set (the effective lists for
+    the login user's connection, minus what this role's own drop-in adds),
+    and the DenyUsers/DenyGroups in effect."""
+    peer = login.get("peer") or {}
+    effective = config
+    if config and peer and login.get("exists"):
+        spec = _ssh.spec_argument(
+            {
+                "user": login["user"],
+                "host": peer["address"],
+                "addr": peer["address"],
+                "laddr": peer["local_address"],
+                "lport": peer["local_port"],
+            }
+        )
+        effective = reader.sshd_for(spec)[0] or config
+    own: dict[str, list[str]] = {"allowusers": [], "allowgroups": []}
+    for _path, _number, words in _ssh.config_lines(dropin, reader.read):
+        if words[0].lower() in own:
+            own[words[0].lower()].extend(words[1:])
+
+    def others(key: str) -> list[str]:
+        remaining = list(_os.sshd_words(effective or {}, key))
+        for word in own[key]:
+            if word in remaining:
+                remaining.remove(word)
+        return remaining
+
+    return {
+        "others_allowusers": others("allowusers"),
+        "others_allowgroups": others("allowgroups"),
+        "denyusers": _os.sshd_words(effective or {}, "denyusers"),
+        "denygroups": _os.sshd_words(effective or {}, "denygroups"),
+    }
+
+
+def firewall_wanted(rules: list[dict], sshd: dict) -> list[dict]:
+    """The wanted rules, with the port placeholder {sshd} (SSH rules while the
+    role does not manage sshd's port) replaced by the ports sshd is
+    configured for: the firewall opens the port sshd really listens on."""
+    wanted = []
+    ssh_ports = sshd["ports"] or sshd["listening"] or [22]
+    for rule in rules:
+        if str(rule.get("port")) == "{sshd}":
+            wanted.extend({**rule, "port": str(port)} for port in ssh_ports)
+        else:
+            wanted.append(rule)
+    return wanted
 
 
 def gather(params: dict, reader: _os.HostReader) -> dict:
@@ -276,36 +327,42 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
     keys_files = _os.sshd_words(config, "authorizedkeysfile") if config else [".ssh/authorized_keys"]
     keys_command = bool(config and _os.sshd_value(config, "authorizedkeyscommand") not in (None, "none"))
     login = reader.account(params["login_user"] or os.environ.get("SUDO_USER") or getpass.getuser(), keys_files, keys_command)
-    login["allowed"] = (
-        login["exists"]
-        and (not params["allow_users"] or _os.user_matches(params["allow_users"], login["user"]))
-        and (not params["allow_groups"] or bool(set(params["allow_groups"]) & set(login["groups"])))
-    )
-
-    ports = [int(p) for p in (config or {}).get("port", [])]
+    sshd = _os.sshd_state(reader, config, error, params["dropin"])
+    ports = sshd["ports"]
     clients = reader.ssh_clients(ports) or []
     login["ssh_clients"] = clients
-    login["ssh_clients_allowed"] = _os.addresses_allowed(clients, params["ssh_sources"])
+    login["peer"] = reader.connection_peer(ports)
+    peer_address = (login["peer"] or {}).get("address")
+    login["ssh_clients_allowed"] = _os.addresses_allowed([peer_address] if peer_address else clients, params["ssh_sources"])
+    access = access_lists(reader, config, login, params["dropin"])
+    verdict = _ssh.sshd_access(
+        login["user"],
+        login["groups"],
+        peer_address,
+        allow_users=access["others_allowusers"] + params["allow_users"],
+        allow_groups=access["others_allowgroups"] + params["allow_groups"],
+        deny_users=access["denyusers"],
+        deny_groups=access["denygroups"],
+    )
+    login["allowed"] = login["exists"] and verdict["allowed"]
+    login["allowed_reason"] = verdict["reason"]
 
     ufw = reader.ufw()
     user_rules = reader.ufw_user_rules()
-    plan = _os.ufw_plan(user_rules, params["firewall_rules"], params["ufw_comment"])
+    wanted = firewall_wanted(params["firewall_rules"], sshd)
+    plan = _os.ufw_plan(user_rules, wanted, params["ufw_comment"])
     container = reader.container()
     session = reader.read("/etc/pam.d/common-session") or ""
     release = reader.os_release()
     installed = reader.installed_packages() if params["packages_present"] or params["packages_absent"] else set()
+    unwanted = sorted(set(params["packages_absent"]) & installed)
     return {
         "os_release": {k: release.get(k, "") for k in ("ID", "ID_LIKE", "VERSION_ID", "VERSION_CODENAME")},
         "container": container,
         "login": login,
-        "sshd": {
-            "installed": reader.which("sshd") is not None,
-            "error": error,
-            "ports": ports,
-            "listening": reader.sshd_listening_ports(),
-            "socket_activated": reader.unit_enabled("ssh.socket") == "enabled",
-            "version": reader.openssh_version(),
-        },
+        "sshd": sshd,
+        "sshd_access": access,
+        "host_keys": {path: reader.host_key(path) for path in params["host_keys"]},
         "ssh_supported": reader.ssh_supported(),
         "ufw": {
             "installed": ufw is not None,
@@ -313,16 +370,19 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
             "defaults": (ufw or {}).get("defaults", {}),
             "logging": (ufw or {}).get("logging"),
             "rules": [r for r in user_rules if r["direction"] == "in"],
+            "wanted": wanted,
             **plan,
         },
         "sysctl": _os.sysctl_plan(reader, params["sysctl"], container),
         "permissions_drift": [item for item in params["permissions"] if _os.permission_problems(reader.stat(item["path"]), item)],
         "units": {unit: reader.unit_enabled(unit) for unit in params["units"]},
+        "systemd": {"DefaultLimitCORE": reader.systemd_property("DefaultLimitCORE")},
         "pam_umask": _os.pam_has_module(session, "pam_umask.so"),
         "files": {path: reader.file_state(path) for path in params["files"]},
         "packages": {
             "missing": sorted(set(params["packages_present"]) - installed),
-            "unwanted": sorted(set(params["packages_absent"]) & installed),
+            "unwanted": unwanted,
+            "removal": reader.purge_simulation(unwanted),
         },
         "login_defs": _os.parse_login_defs(reader.read("/etc/login.defs") or ""),
     }
@@ -343,6 +403,8 @@ def main() -> None:
             "files": {"type": "list", "elements": "path", "default": []},
             "packages_present": {"type": "list", "elements": "str", "default": []},
             "packages_absent": {"type": "list", "elements": "str", "default": []},
+            "host_keys": {"type": "list", "elements": "path", "default": []},
+            "dropin": {"type": "path", "default": "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"},
         },
         supports_check_mode=True,
     )

@@ -213,11 +213,14 @@ report:
     - "OS-02   FAIL     SSH root login disabled: expected permitrootlogin=no; actual permitrootlogin=yes"
 """
 
+import grp
+import os
+import pwd
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
     findings_argument_spec,
@@ -225,6 +228,16 @@ from ansible_collections.insightengine.hardening.plugins.module_utils._findings 
 )
 
 SSH_CONTROLS = ("OS-02", "OS-03", "OS-04", "OS-05", "OS-06", "OS-07")
+PENDING = "sshd reloaded since its files changed"
+
+
+def _group_members(pattern: str) -> list[str]:
+    """Existing users whose groups (supplementary or primary) match an sshd group pattern list."""
+    groups = [g for g in grp.getgrall() if _ssh.match_pattern_list(g.gr_name, pattern) == 1]
+    members = {m for g in groups for m in g.gr_mem}
+    gids = {g.gr_gid for g in groups}
+    members |= {p.pw_name for p in pwd.getpwall() if p.pw_gid in gids}
+    return sorted(members)
 SECURITY_ORIGIN = ("security", "Security")
 
 
@@ -271,55 +284,121 @@ class OsVerifier:
     def ssh(self) -> None:
         config, error = self.reader.sshd()
         if config is None:
-            for cid in SSH_CONTROLS:
-                if self.f.wanted(cid):
+            for cid in (*SSH_CONTROLS, "OS-17"):
+                if self.f.wanted(cid) and (cid != "OS-17" or self.p["ssh_banner"]):
                     self.f.error(cid, error or "sshd configuration unreadable")
             return
-
-        def value(key: str) -> str | None:
-            return _os.sshd_value(config, key)
+        self.ssh_config = config
+        state = _os.sshd_state(self.reader, config, error, self.p["ssh_dropin"])
+        self.ssh_pending = bool(state["reload_pending"])
+        listeners = self.reader.sshd_listeners()
+        port = self.p["ssh_port"] if any(p == self.p["ssh_port"] for _a, p in listeners) else (listeners[0][1] if listeners else self.p["ssh_port"])
+        address = next((a for a, p in listeners if p == port), "127.0.0.1")
+        address = {"0.0.0.0": "127.0.0.1", "*": "127.0.0.1", "::": "::1"}.get(address, address)  # noqa: S104
+        login = self.p["login_user"] or os.environ.get("SUDO_USER") or "root"
+        blocks = _ssh.match_blocks(_ssh.config_lines("/etc/ssh/sshd_config", self.reader.read))
+        specs, notes = _ssh.connection_specs(blocks, login, _group_members, (address, port))
+        # The connection a probe from this host makes, evaluated by sshd -T too.
+        probe_spec = {"user": login, "host": address, "addr": address, "laddr": address, "lport": port, "why": "a client on this host"}
+        evaluated = []
+        for spec in [*specs, probe_spec]:
+            effective, spec_error = self.reader.sshd_for(_ssh.spec_argument(spec))
+            evaluated.append((spec, effective or {}, spec_error))
+        self.ssh_evaluated = evaluated[:-1]
+        self.ssh_notes = notes
+        self.probe = self.reader.ssh_probe(login, address, port) if listeners else None
+        self.probe_expected = _ssh.offered_methods(evaluated[-1][1]) if not evaluated[-1][2] else None
+        self.probe_where = f"{login}@{address}:{port}"
 
         if self.f.wanted("OS-02"):
-            self.f.compare("OS-02", {"permitrootlogin": "no"}, {"permitrootlogin": value("permitrootlogin")})
-
+            self.per_connection("OS-02", {"permitrootlogin": "no"}, users=("root",))
         if self.f.wanted("OS-03"):
-            expected = {
-                "passwordauthentication": "no",
-                "kbdinteractiveauthentication": "no",
-                "pubkeyauthentication": "yes",
-                "permitemptypasswords": "no",
-                "hostbasedauthentication": "no",
-            }
-            self.f.compare("OS-03", expected, {k: value(k) for k in expected})
-
+            self.key_only()
         if self.f.wanted("OS-04"):
-            port = self.p["ssh_port"]
             configured = sorted(int(p) for p in config.get("port", []))
             listening = self.reader.sshd_listening_ports()
             actual = {"configured": configured, "listening": listening}
-            ok = configured == [port] and (listening is None or listening == [port])
-            self.f.check("OS-04", ok, {"configured": [port], "listening": [port]}, actual)
-
+            ok = configured == [self.p["ssh_port"]] and (listening is None or listening == [self.p["ssh_port"]])
+            expected = {"configured": [self.p["ssh_port"]], "listening": [self.p["ssh_port"]]}
+            self.pending(expected, actual)
+            self.f.check("OS-04", ok and not self.ssh_pending, expected, actual)
         if self.f.wanted("OS-05"):
             self.ssh_crypto(config)
-
         if self.f.wanted("OS-06"):
             expected = {k.lower(): str(v) for k, v in self.p["ssh_settings"].items()}
-            self.f.compare("OS-06", expected, {k: value(k) for k in expected})
-
+            self.per_connection("OS-06", expected)
         if self.f.wanted("OS-07"):
             users, groups = self.p["ssh_allow_users"], self.p["ssh_allow_groups"]
             if not users and not groups:
                 self.f.skip("OS-07", "no AllowUsers or AllowGroups configured")
             else:
-                self.f.compare(
-                    "OS-07",
-                    {"allowusers": sorted(users), "allowgroups": sorted(groups)},
-                    {
-                        "allowusers": sorted(_os.sshd_words(config, "allowusers")),
-                        "allowgroups": sorted(_os.sshd_words(config, "allowgroups")),
-                    },
-                )
+                actual = {
+                    "allowusers": sorted(_os.sshd_words(config, "allowusers")),
+                    "allowgroups": sorted(_os.sshd_words(config, "allowgroups")),
+                }
+                expected = {"allowusers": sorted(users), "allowgroups": sorted(groups)}
+                self.pending(expected, actual)
+                self.f.compare("OS-07", expected, actual)
+
+    def pending(self, expected: dict[str, t.Any], actual: dict[str, t.Any]) -> None:
+        """sshd serves what it loaded at its last (re)load: when a file it
+        reads is newer, the files are not what clients get."""
+        if self.ssh_pending:
+            expected[PENDING] = True
+            actual[PENDING] = False
+
+    def per_connection(self, cid: str, expected: dict[str, str], users: tuple[str, ...] = ()) -> None:
+        """Expected sshd -T values for every connection a Match block can
+        change (and the default ones): the first connection that differs
+        fails the control, with what that client gets and which block says so."""
+        wrong: dict[str, t.Any] = {}
+        checked = []
+        for spec, effective, spec_error in self.ssh_evaluated:
+            if users and spec["user"] not in users:
+                continue
+            checked.append(_ssh.describe(spec))
+            if spec_error:
+                wrong.setdefault("sshd -T -C", spec_error)
+                continue
+            for key, value in expected.items():
+                got = _os.sshd_value(effective, key)
+                if got != value and key not in wrong:
+                    wrong[key] = f"{got} for {_ssh.describe(spec)} ({spec['why']})"
+        if self.ssh_pending:
+            wrong[PENDING] = False
+            expected = {**expected, PENDING: True}
+        actual: t.Any = wrong or {"connections checked": checked, **({"not evaluated": self.ssh_notes} if self.ssh_notes else {})}
+        self.f.check(cid, not wrong, expected, actual)
+
+    def key_only(self) -> None:
+        """OS-03 for every connection a Match block can change, and as a
+        client on this host sees it: the methods the running sshd offers."""
+        expected = {
+            "passwordauthentication": "no",
+            "kbdinteractiveauthentication": "no",
+            "pubkeyauthentication": "yes",
+            "permitemptypasswords": "no",
+            "hostbasedauthentication": "no",
+        }
+        self.per_connection("OS-03", expected)
+        finding = self.f.get("OS-03")
+        if self.probe is None:
+            return
+        offered = self.probe.get("methods")
+        expected_client = ["publickey"]
+        if offered is None:
+            problem = f"{self.probe_where}: no answer ({self.probe.get('error') or 'the probe saw no authentication methods'})"
+        elif offered != expected_client:
+            problem = f"a client ({self.probe_where}) is offered {','.join(offered)}"
+            if self.probe_expected is not None and offered != self.probe_expected:
+                problem += f"; sshd's files say {','.join(self.probe_expected)}: sshd runs an older configuration (reload pending)"
+        else:
+            problem = None
+        if problem:
+            actual = finding.actual if isinstance(finding.actual, dict) and finding.status == "fail" else {}
+            self.f.override("OS-03", False, {**expected, "methods offered to a client": "publickey"}, {**actual, "client": problem})
+        elif finding.status == "pass":
+            finding.actual = {**finding.actual, "methods offered to a client": ",".join(offered or [])}
 
     def ssh_crypto(self, config: dict[str, list[str]]) -> None:
         keys = ("kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms")
@@ -332,6 +411,18 @@ class OsVerifier:
             min_bits = _os.parse_moduli_min_bits(self.reader.read(moduli_file) or "")
             expected["moduli under 3072 bits"] = False
             actual["moduli under 3072 bits"] = min_bits is not None and min_bits < _os.MODULI_MIN_BITS
+        if self.probe and self.probe.get("kex"):
+            served = self.probe["kex"]
+            for key in ("kexalgorithms", "ciphers", "macs"):
+                if expected.get(key):
+                    expected[f"served {key}"] = expected[key]
+                    actual[f"served {key}"] = served.get(key)
+            if expected.get("hostkeyalgorithms"):
+                extra = sorted(set(served.get("hostkeyalgorithms") or []) - set(expected["hostkeyalgorithms"]))
+                expected["served hostkeyalgorithms beyond the list"] = []
+                actual["served hostkeyalgorithms beyond the list"] = extra
+            actual["weak"] = sorted({*actual["weak"], *(a for k in ("kexalgorithms", "ciphers", "macs") for a in _os.weak_algorithms(served.get(k) or []))})
+        self.pending(expected, actual)
         self.f.compare("OS-05", expected, actual)
 
     # OS-08, OS-09
@@ -477,6 +568,10 @@ class OsVerifier:
             config, error = self.reader.sshd()
             expected["sshd banner"] = "/etc/issue.net"
             actual["sshd banner"] = _os.sshd_value(config, "banner") if config else error
+            probe = getattr(self, "probe", None)
+            if probe is not None:
+                expected["banner a client is shown"] = text
+                actual["banner a client is shown"] = (probe.get("banner") or "").strip() if probe.get("methods") is not None else probe.get("error")
         self.f.compare("OS-17", expected, actual)
 
     # OS-18
@@ -521,6 +616,8 @@ def main() -> None:
         "packages_absent": {"type": "list", "elements": "str", "default": []},
         "no_recommends": {"type": "bool", "default": True},
         "ssh_port": {"type": "int", "default": 22},
+        "ssh_dropin": {"type": "path", "default": "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"},
+        "login_user": {"type": "str", "default": ""},
         "ssh_crypto": {"type": "dict", "default": {}},
         "ssh_settings": {"type": "dict", "default": {}},
         "ssh_allow_users": {"type": "list", "elements": "str", "default": []},

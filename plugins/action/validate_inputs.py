@@ -1,0 +1,72 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Validate a role's variables on the controller, before it changes anything.
+
+Reads the role's variables the way ansible.builtin.validate_argument_spec
+does (from the task's variables, templated), runs the layer's validators
+(``module_utils/_<layer>_inputs.py``) and returns the normalised values,
+which the role renders its files from. With ``host``, the layer's checks on
+what its info module read run too (lockout protection, existing clusters).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.insightengine.hardening.plugins.module_utils._inputs import Inputs
+
+LAYER = re.compile(r"[a-z][a-z0-9_]*")
+SSH_CONNECTIONS = re.compile(r"(ansible\.builtin\.)?(ssh|paramiko|paramiko_ssh)|.*libssh.*")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _VALID_ARGS = frozenset(("layer", "host"))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        layer = self._task.args.get("layer")
+        if not isinstance(layer, str) or not LAYER.fullmatch(layer):
+            raise AnsibleActionFail(f"layer must be a layer name such as os, got {layer!r}")
+        try:
+            spec = importlib.import_module(f"ansible_collections.insightengine.hardening.plugins.module_utils._{layer}_inputs")
+        except ImportError as exc:
+            raise AnsibleActionFail(f"no validators for layer {layer}: {exc}") from exc
+
+        raw = self._templar.template({name: task_vars[name] for name in spec.SPEC if name in task_vars})
+        secrets = set(getattr(spec, "SECRETS", ()))
+        inputs = Inputs(spec.SPEC, raw, secrets)
+        spec.check(inputs)
+        host = self._task.args.get("host")
+        if host is not None and not inputs.errors:
+            if not isinstance(host, dict):
+                raise AnsibleActionFail("host must be the result of the layer's info module")
+            context = {
+                "check_mode": bool(self._task.check_mode or task_vars.get("ansible_check_mode")),
+                "over_ssh": bool(SSH_CONNECTIONS.fullmatch(str(task_vars.get("ansible_connection") or "ssh"))),
+                "inventory_hostname": task_vars.get("inventory_hostname"),
+            }
+            spec.check_host(inputs, host, context)
+
+        result["changed"] = False
+        if inputs.warnings:
+            result["warnings"] = list(inputs.warnings)
+        if inputs.errors:
+            result["failed"] = True
+            result["errors"] = inputs.errors
+            result["msg"] = f"insightengine.hardening.{layer}: " + "; ".join(inputs.errors)
+            return result
+        # Secrets stay in their variables: a verbose run prints this result.
+        result.update({name: value for name, value in inputs.values.items() if name not in secrets})
+        result["msg"] = f"{len(inputs.values)} {layer} inputs valid" + ("; the host allows the change" if host is not None else "")
+        return result
