@@ -563,6 +563,26 @@ def days_until_openssl_date(text: str, now: float | None = None) -> float | None
     return round((end - (time.time() if now is None else now)) / 86400, 1)
 
 
+def parse_subject_alt_names(text: str) -> list[str]:
+    """``openssl x509 -noout -ext subjectAltName``: ["DNS:a.example", "IP:10.0.0.5"] (IP Address -> IP)."""
+    names = []
+    for line in text.splitlines()[1:]:
+        for part in line.split(","):
+            kind, sep, value = part.strip().partition(":")
+            if sep:
+                names.append(f"{'IP' if kind == 'IP Address' else kind}:{value.strip()}")
+    return names
+
+
+def certificate_names(host: t.Any, path: str) -> list[str] | None:
+    """The subject alternative names of a PEM certificate, or None when it cannot be read."""
+    openssl = host.which("openssl")
+    if not openssl or not path:
+        return None
+    rc, out, _unused = host.run(openssl, "x509", "-noout", "-ext", "subjectAltName", "-in", path)
+    return parse_subject_alt_names(out) if rc == 0 else None
+
+
 def octal_mode(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
@@ -627,8 +647,9 @@ Runner = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 class HostReader:
     """Reads the effective state of the host.  Never changes anything."""
 
-    def __init__(self, run: Runner, which: t.Callable[[str], str | None]):
+    def __init__(self, run: Runner, which: t.Callable[[str], str | None], run_env: t.Callable[..., tuple[int, str, str]] | None = None):
         self._run = run
+        self._run_env = run_env or (lambda _env, cmd: run(cmd))
         self._which = which
         self._cache: dict[tuple[str, ...], tuple[int, str, str]] = {}
 
@@ -638,12 +659,17 @@ class HostReader:
         return cls(
             run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
             which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
+            run_env=lambda env, cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C", **env}),
         )
 
     def run(self, *cmd: str) -> tuple[int, str, str]:
         if cmd not in self._cache:
             self._cache[cmd] = self._run(list(cmd))
         return self._cache[cmd]
+
+    def run_env(self, env: dict[str, str], *cmd: str) -> tuple[int, str, str]:
+        """A command with more environment variables (not cached: a probe)."""
+        return self._run_env(env, list(cmd))
 
     def which(self, name: str) -> str | None:
         return self._which(name)

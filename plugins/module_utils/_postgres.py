@@ -328,6 +328,106 @@ def hba_problems(rules: list[dict[str, t.Any]]) -> list[str]:  # noqa: PLR0912 -
 
 
 # --------------------------------------------------------------------------
+# pg_hba.conf lines this role does not manage
+# --------------------------------------------------------------------------
+
+HBA_BEGIN = "# BEGIN insightengine.hardening postgres (managed)"
+HBA_END = "# END insightengine.hardening postgres"
+HBA_KEPT_BEGIN = "# BEGIN lines kept from the previous file (not managed by this role; they meet PG-03)"
+HBA_KEPT_END = "# END lines kept"
+# The header of files an earlier version of the role rendered whole.
+HBA_OLD_HEADER = "# Rendered by the postgres role from postgres_client_networks"
+# Debian's and Ubuntu's default TCP lines: non-TLS, loopback only. The role's
+# own hostssl lines for 127.0.0.1 and ::1 replace them.
+DISTRIBUTION_HBA = {
+    f"host {db} all {address} {method}"
+    for db in ("all", "replication")
+    for address in ("127.0.0.1/32", "::1/128")
+    for method in ("scram-sha-256", "md5")
+}
+
+
+def hba_fields(line: str) -> list[str]:
+    """A pg_hba.conf record's fields (quoted fields keep their quotes; a
+    comment ends the record)."""
+    fields = []
+    for quoted, word in re.findall(r'("(?:[^"]|"")*")|([^\s#"]+)|#.*', line):
+        if quoted or word:
+            fields.append(quoted or word)
+        elif not (quoted or word):
+            break
+    return fields
+
+
+def hba_problem(fields: list[str]) -> str | None:
+    """Why a pg_hba record breaks PG-03, or None when it meets its rules."""
+    if not fields:
+        return None
+    kind = fields[0].lower()
+    if kind in ("include", "include_if_exists", "include_dir"):
+        return "includes other files, which this role cannot judge"
+    method_index = 3 if kind == "local" else 4
+    if len(fields) <= method_index:
+        return "is not a complete record"
+    if kind != "local" and "/" not in fields[3] and len(fields) > 5 and re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", fields[4]):
+        method_index = 5  # ADDRESS NETMASK
+    method = fields[method_index].lower()
+    if method == "trust":
+        return "trust lets anyone in without a password"
+    if method == "reject":
+        return None
+    if kind == "local":
+        return None if method in LOCAL_METHODS else f"local connections use {method}"
+    if kind != "hostssl":
+        return f"{kind} accepts TCP without TLS ({method})"
+    if method not in TCP_METHODS:
+        return f"hostssl uses {method}, not scram-sha-256 or cert"
+    if fields[3].lower() in ("all", "0.0.0.0/0", "::/0", "samehost", "samenet"):
+        return f"hostssl accepts {fields[3]}"
+    return None
+
+
+def hba_analysis(text: str | None, managed: t.Iterable[str], drop: t.Iterable[str]) -> dict[str, t.Any]:
+    """Split the current pg_hba.conf into this role's own lines (inside its
+    managed block, or the whole file an earlier version rendered) and the
+    lines others wrote. Others' lines that meet PG-03 are kept; the
+    distribution's loopback defaults and the lines listed in drop are
+    dropped; the rest break PG-03 and are returned for the run to refuse."""
+    managed_set = {" ".join(hba_fields(line)) for line in managed}
+    drop_set = {" ".join(line.split()) for line in drop}
+    lines = (text or "").splitlines()
+    old_format = any(line.startswith(HBA_OLD_HEADER) for line in lines)
+    result: dict[str, t.Any] = {"exists": text is not None, "kept": [], "dropped": [], "foreign_noncompliant": [], "managed_format": False}
+    inside = False
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if stripped == HBA_BEGIN:
+            inside = True
+            result["managed_format"] = True
+            continue
+        if stripped == HBA_END:
+            inside = False
+            continue
+        fields = hba_fields(raw)
+        if not fields or inside:
+            continue
+        record = " ".join(fields)
+        problem = hba_problem(fields)
+        if record in managed_set:
+            continue  # the role writes this line itself
+        if old_format and problem is None:
+            continue  # an earlier version of the role wrote it
+        if problem is None:
+            if record not in result["kept"]:
+                result["kept"].append(record)
+        elif record in DISTRIBUTION_HBA or record in drop_set:
+            result["dropped"].append({"line": number, "text": record, "problem": problem})
+        else:
+            result["foreign_noncompliant"].append({"line": number, "text": record, "problem": problem})
+    return result
+
+
+# --------------------------------------------------------------------------
 # Queries (run as the postgres superuser)
 # --------------------------------------------------------------------------
 
@@ -343,6 +443,17 @@ select coalesce(json_agg(json_build_object('line_number', line_number, 'type', t
   'database', database, 'user_name', user_name, 'address', address, 'netmask', netmask,
   'auth_method', auth_method, 'error', error) order by line_number), '[]')
 from pg_hba_file_rules
+"""
+
+# When the server last read its configuration, and the files it reads.
+Q_LOAD_STATE = """
+select json_build_object(
+  'loaded', extract(epoch from pg_conf_load_time()),
+  'config_file', current_setting('config_file'),
+  'hba_file', current_setting('hba_file'),
+  'ident_file', current_setting('ident_file'),
+  'files', (select coalesce(json_agg(distinct sourcefile), '[]') from pg_file_settings where sourcefile is not null),
+  'ssl_files', json_build_array(current_setting('ssl_cert_file'), current_setting('ssl_key_file'), current_setting('ssl_ca_file')))
 """
 
 Q_ROLES = """
@@ -450,6 +561,9 @@ class PgReader:
         array = "array[" + ",".join(quote_literal(n) for n in names) + "]::text[]"
         return self.query(Q_SETTINGS % array) or {}
 
+    def load_state(self) -> dict[str, t.Any] | None:
+        return self.query(Q_LOAD_STATE)
+
     def hba(self) -> list[dict[str, t.Any]] | None:
         return self.query(Q_HBA)
 
@@ -461,6 +575,35 @@ class PgReader:
 
     def app_objects(self, database: str, schema: str, app: str, owner: str) -> dict[str, t.Any] | None:
         return self.query(q_app_objects(schema, app, owner), database)
+
+
+def reload_pending(host: t.Any, state: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """Whether a file the server reads changed after it last loaded its
+    configuration (pg_conf_load_time): then what clients get is not what the
+    files say until the server reloads. Files: every configuration file
+    pg_file_settings names, pg_hba.conf, pg_ident.conf and the TLS files."""
+    if not state:
+        return {"pending": None, "newer": []}
+    files = {state.get("config_file"), state.get("hba_file"), state.get("ident_file"), *(state.get("files") or [])}
+    files |= {f for f in state.get("ssl_files") or [] if f and f.startswith("/")}
+    loaded = float(state.get("loaded") or 0)
+    newer = sorted(f for f in files if f and (host.mtime(f) or 0) > loaded + 0.05)
+    return {"pending": bool(newer), "newer": newer}
+
+
+def client_login(host: t.Any, address: str, port: int, user: str, database: str, sslmode: str) -> dict[str, t.Any]:
+    """One login attempt as a client on this host, with no password (never
+    prompting, no password file): did the server let it in, and what did it say."""
+    psql = host.which("psql")
+    if not psql:
+        return {"accepted": None, "message": "psql is not installed"}
+    dsn = f"host={address} port={port} dbname={database} user={user} sslmode={sslmode} connect_timeout=5"
+    rc, out, err = host.run_env(
+        {"PGPASSFILE": "/dev/null", "PGCONNECT_TIMEOUT": "5"},
+        psql, "-X", "-w", "-A", "-t", "-c", "select 1", dsn,
+    )  # fmt: skip
+    lines = (err or out).strip().splitlines()
+    return {"accepted": rc == 0 and out.strip() == "1", "message": lines[-1] if lines else ""}
 
 
 def listeners(host: t.Any, port: int) -> list[str] | None:

@@ -263,6 +263,22 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
     now = pg.time.time()
     backup = pg.latest_backup(params["backup_root"], now)
     backup["restore"] = pg.restore_status(params["restore_status"], now)
+    load_state = reader.load_state() if reader.up else None
+    hba_file = (load_state or {}).get("hba_file") or f"{config_directory}/pg_hba.conf"
+    hba = pg.hba_analysis(host.read(hba_file), params["hba_managed"], params["hba_drop"])
+    hba["file"] = hba_file
+    # A client's view: the application role over TCP without TLS, and over
+    # TLS without a password. pg_hba.conf (which the role writes) refuses
+    # both; a server that lets one in runs older rules: it must reload.
+    logins = []
+    if reader.up and cluster:
+        for sslmode in ("disable", "require"):
+            attempt = pg.client_login(host, "127.0.0.1", int(cluster["port"]), app["user"], app["database"], sslmode)
+            if attempt["accepted"]:
+                logins.append(f"{app['user']}@127.0.0.1 sslmode={sslmode}")
+    reload = pg.reload_pending(host, load_state)
+    if logins:
+        reload = {"pending": True, "newer": reload["newer"], "logins": logins}
     return {
         "os_release": {k: v for k, v in release.items() if k in ("ID", "VERSION_ID", "VERSION_CODENAME")},
         "version": version,
@@ -282,10 +298,18 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
         "ciphers_invalid": [c for c in params["ciphers"] if host.run("openssl", "ciphers", "--", c)[0] != 0],
         "calendars_invalid": [c for c in params["calendars"] if host.run("systemd-analyze", "calendar", c)[0] != 0],
         "certificate_days_left": days_left,
+        "certificate_names": _os.certificate_names(host, expand(params["certificate"])) if params["certificate"] else None,
+        "reload_pending": reload,
+        "hba": hba,
         "units": {
             unit: {
                 "enabled": host.unit_enabled(unit),
                 "active": (host.run("systemctl", "is-active", unit)[1].strip() or "unknown"),
+                # systemd still runs an older copy of the timer or its service
+                "need_daemon_reload": any(
+                    host.run("systemctl", "show", "--property=NeedDaemonReload", "--value", name)[1].strip() == "yes"
+                    for name in (unit, unit.replace(".timer", ".service"))
+                ),
             }
             for unit in params["units"]
         },
@@ -315,6 +339,8 @@ def main() -> None:
             "ufw_comment": {"type": "str", "default": "insightengine.hardening postgres"},
             "backup_root": {"type": "str", "default": "/var/backups/postgresql"},
             "restore_status": {"type": "str", "default": "/var/lib/postgresql/insightengine-restore-test.json"},
+            "hba_managed": {"type": "list", "elements": "str", "default": []},
+            "hba_drop": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )

@@ -154,6 +154,7 @@ class PostgresVerifier:
                 if self.f.wanted(cid):
                     self.f.error(cid, self.server.error or "the server could not be read")
         else:
+            self.pending = pg.reload_pending(self.host, self.server.load_state())
             self.network()
             self.tls()
             self.hba()
@@ -205,6 +206,7 @@ class PostgresVerifier:
             networks = [pg.ufw_source(n) for n in net.get("client_networks") or []]
             expected["client networks without a rule"] = []
             actual["client networks without a rule"] = [n for n in networks if not _os.ufw_allows(rules, port, "tcp", n)]
+        self.loaded(expected, actual)
         self.f.compare("PG-01", expected, {**actual, "listeners": listeners})
 
     # PG-02
@@ -232,7 +234,28 @@ class PostgresVerifier:
         expected["certificate valid for days"] = f">= {tls.get('min_days_left', 14)}"
         ok_days = days is not None and days >= float(tls.get("min_days_left", 14))
         actual["certificate valid for days"] = expected["certificate valid for days"] if ok_days else days
+        self.loaded(expected, actual)
         self.f.compare("PG-02", expected, actual)
+
+    def loaded(self, expected: dict[str, t.Any], actual: dict[str, t.Any]) -> None:
+        """The server runs what it loaded: a file newer than its last
+        configuration load means clients do not get what the files say."""
+        pending = getattr(self, "pending", None) or {}
+        if pending.get("pending"):
+            expected["reloaded since its files changed"] = True
+            actual["reloaded since its files changed"] = f"no: {', '.join(pending['newer'])} changed after the last load"
+
+    def client_addresses(self) -> list[str]:
+        """Where a client on this host reaches the server over TCP: each
+        address it listens on (a wildcard as loopback)."""
+        port = int(self.value("port") or 5432)
+        found = []
+        for listener in pg.listeners(self.host, port) or []:
+            address = listener.rsplit(":", 1)[0].strip("[]")
+            address = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)  # noqa: S104
+            if address not in found:
+                found.append(address)
+        return found
 
     # PG-03
     def hba(self) -> None:
@@ -243,8 +266,23 @@ class PostgresVerifier:
             self.f.error("PG-03", self.server.error or "pg_hba_file_rules could not be read")
             return
         problems = pg.hba_problems(rules)
-        expected = {"pg_hba problems": [], "password_encryption": "scram-sha-256"}
-        actual = {"pg_hba problems": problems, "password_encryption": self.value("password_encryption")}
+        expected: dict[str, t.Any] = {"pg_hba problems": [], "password_encryption": "scram-sha-256"}
+        actual: dict[str, t.Any] = {"pg_hba problems": problems, "password_encryption": self.value("password_encryption")}
+        # What the server enforces, as a client on this host meets it: a TCP
+        # login without TLS, and one over TLS without a password, must both
+        # be refused, for the application roles and for postgres.
+        app = self.p["app"]
+        port = int(self.value("port") or 5432)
+        logins = []
+        for address in self.client_addresses():
+            for user, database in ((app["user"], app["database"]), (app["owner"], app["database"]), ("postgres", "postgres")):
+                for sslmode, what in (("disable", "without TLS"), ("require", "over TLS without a password")):
+                    attempt = pg.client_login(self.host, address, port, user, database, sslmode)
+                    if attempt["accepted"]:
+                        logins.append(f"{user}@{address}:{port}/{database} {what}")
+        expected["logins a client got in with"] = []
+        actual["logins a client got in with"] = logins
+        self.loaded(expected, actual)
         self.f.compare("PG-03", expected, actual)
 
     # PG-04, PG-05, PG-06
@@ -309,6 +347,7 @@ class PostgresVerifier:
             objects = self.app_objects()
             expected["pgaudit extension in " + self.p["app"]["database"]] = True
             actual["pgaudit extension in " + self.p["app"]["database"]] = "pgaudit" in ((objects or {}).get("extensions") or [])
+        self.loaded(expected, actual)
         self.f.compare("PG-07", expected, actual)
 
     # PG-08
