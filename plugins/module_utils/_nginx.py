@@ -319,6 +319,11 @@ def parse_nginx_t(text: str) -> list[dict[str, t.Any]]:
     return directives
 
 
+def files_of(text: str) -> list[str]:
+    """The files nginx -T printed, main file first."""
+    return list(_split_dump(text))
+
+
 def _split_dump(text: str) -> dict[str, str]:
     """``nginx -T`` prints each file it read after ``# configuration file PATH:``."""
     parts = re.split(r"^# configuration file (.+?):\s*$", text, flags=re.M)
@@ -364,3 +369,83 @@ def effective(directives: list[dict[str, t.Any]], name: str, server: int | None)
             return own[-1]
     top = [d["args"] for d in directives if d["name"] == name and d["context"] == ["http"]]
     return top[-1] if top else None
+
+
+def http_level(directives: list[dict[str, t.Any]], exclude_file: str = "") -> dict[str, list[dict[str, t.Any]]]:
+    """Directives set directly in the http block (what every server inherits),
+    by name, with the file each is in; exclude_file's are left out."""
+    found: dict[str, list[dict[str, t.Any]]] = {}
+    for d in directives:
+        if d["context"] == ["http"] and d["file"] != exclude_file:
+            found.setdefault(d["name"], []).append({"file": d["file"], "args": d["args"]})
+    return found
+
+
+def sites(directives: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """Every server block that listens: its names, its listen sockets and the file it is in."""
+    found = []
+    for block, own in servers(directives).items():
+        listens = []
+        for d in own:
+            if d["name"] != "listen" or not d["args"]:
+                continue
+            address = d["args"][0]
+            host, _sep, port = address.rpartition(":")
+            if not port.isdigit():  # "listen 80" or "listen [::]:80"
+                host, port = "", address if address.isdigit() else ""
+            if not port:
+                continue
+            listens.append(
+                {"address": host.strip("[]") or "*", "port": int(port), "ssl": "ssl" in d["args"][1:], "default": "default_server" in d["args"]}
+            )
+        names = [n for d in own if d["name"] == "server_name" for n in d["args"]]
+        if listens:
+            found.append({"block": block, "file": own[0]["file"], "names": names, "listens": listens})
+    return found
+
+
+def worker_start_times(host: t.Any, pid_file: str) -> list[float] | None:
+    """When nginx's worker processes started (epoch seconds): nginx starts
+    new workers on every successful reload, so the newest is at or after
+    the last configuration load. None when nginx does not run."""
+    master = (host.read(pid_file) or "").strip()
+    if not master.isdigit():
+        return None
+    boot = None
+    for line in (host.read("/proc/stat") or "").splitlines():
+        if line.startswith("btime "):
+            boot = float(line.split()[1])
+    if boot is None:
+        return None
+    ticks = host.clock_ticks()
+    starts = []
+    for entry in host.list_dir("/proc"):
+        name = entry.rsplit("/", 1)[-1]
+        if not name.isdigit():
+            continue
+        fields = (host.read(f"{entry}/stat") or "").rsplit(")", 1)[-1].split()
+        if len(fields) > 19 and fields[1] == master:
+            starts.append(boot + int(fields[19]) / ticks)
+    return starts
+
+
+def loaded_files(text: str, directives: list[dict[str, t.Any]]) -> list[str]:
+    """Every file nginx read for its running configuration: the files of
+    nginx -T, and the certificates, keys, DH parameters and WAF rules they name."""
+    files = set(_split_dump(text))
+    for d in directives:
+        if d["name"] in ("ssl_certificate", "ssl_certificate_key", "ssl_dhparam", "ssl_trusted_certificate", "modsecurity_rules_file"):
+            if d["args"] and d["args"][0].startswith("/") and "$" not in d["args"][0]:
+                files.add(d["args"][0])
+    return sorted(files)
+
+
+def reload_pending(host: t.Any, text: str, directives: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    pid_file = next((d["args"][0] for d in directives if d["name"] == "pid" and not d["context"] and d["args"]), "/run/nginx.pid")
+    starts = worker_start_times(host, pid_file)
+    if not starts:
+        return {"pending": None, "newer": []}
+    newest_worker = max(starts)
+    # btime (whole seconds) makes a start time up to a second early.
+    newer = [f for f in loaded_files(text, directives) if (host.mtime(f) or 0) > newest_worker + 1.0]
+    return {"pending": bool(newer), "newer": newer}

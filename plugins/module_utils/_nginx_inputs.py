@@ -108,6 +108,23 @@ def rate(value: t.Any) -> str:
     return v.string(r"[1-9][0-9]{0,5}r/[sm]", what="a rate such as 10r/s or 300r/m (zero would refuse every request)")(value)
 
 
+# Groups OpenSSL 3 knows for TLS key exchange (what ssl_ecdh_curve takes).
+GROUPS = (
+    "X25519", "X448", "prime256v1", "secp256r1", "secp384r1", "secp521r1", "P-256", "P-384", "P-521",
+    "X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "ffdhe2048", "ffdhe3072", "ffdhe4096",
+)  # fmt: skip
+
+
+def ecdh_curve(value: t.Any) -> str:
+    raw = v.string(r"[A-Za-z0-9-]+(:[A-Za-z0-9-]+)*", what="colon-separated key exchange groups such as X25519:prime256v1")(value)
+    unknown = [g for g in raw.split(":") if g not in GROUPS]
+    if unknown:
+        raise Invalid(f"names groups OpenSSL does not offer for TLS: {', '.join(unknown)} (known: {', '.join(GROUPS)})")
+    if raw.split(":")[0] in ("ffdhe2048",):
+        raise Invalid("must not prefer a 2048-bit finite-field group")
+    return raw
+
+
 def rule_exclusion(value: t.Any) -> int:
     rule = v.integer(1, 9999999, "a rule ID")(value)
     for low, high, what in DECISION_RULES:
@@ -131,6 +148,7 @@ SPEC: dict[str, v.Validator] = {
     ),
     "nginx_tls_ciphers_enabled": v.boolean,
     "nginx_ssl_ciphers": v.openssl_ciphers,
+    "nginx_ssl_ecdh_curve": ecdh_curve,
     "nginx_certificate_enabled": v.boolean,
     "nginx_ssl_cert_file": v.optional(v.path),
     "nginx_ssl_key_file": v.optional(v.path),

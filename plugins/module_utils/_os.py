@@ -815,6 +815,13 @@ class HostReader:
         bits, kind = parse_ssh_keygen_l(out) if rc == 0 else (None, None)
         return {**state, "bits": bits, "type": kind, "error": None if kind else (err or out).strip()[:200]}
 
+    @staticmethod
+    def clock_ticks() -> int:
+        try:
+            return int(os.sysconf("SC_CLK_TCK"))
+        except (ValueError, OSError):
+            return 100
+
     def mtime(self, path: str) -> float | None:
         try:
             return os.stat(path).st_mtime

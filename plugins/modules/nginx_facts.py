@@ -90,6 +90,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 
 
@@ -115,16 +116,19 @@ def certificate(host: _os.HostReader, path: str) -> dict[str, t.Any]:
             days = _os.days_until_openssl_date(line.split("=", 1)[1])
         elif line.startswith("http"):
             uri = line.strip()
-    return {"days_left": days, "ocsp_uri": uri}
+    return {"days_left": days, "ocsp_uri": uri, "names": _os.certificate_names(host, path)}
 
 
 def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
     version = nginx_version(host)
     valid, error = None, None
+    text, directives = "", []
     if version:
-        rc, out, err = host.run(host.which("nginx") or "nginx", "-t", "-q")
+        rc, out, err = host.run(host.which("nginx") or "nginx", "-T")
         valid = rc == 0
         error = None if valid else (err or out).strip()[-1000:]
+        if valid:
+            text, directives = out, ngx.parse_nginx_t(out)
     installed = host.installed_packages()
     inet6 = host.read("/proc/net/if_inet6")
     active = host.run("systemctl", "is-active", "nginx.service")[1].strip() or "unknown"
@@ -136,6 +140,11 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
         "files": {path: host.file_state(path) for path in params["files"]},
         "certificate": certificate(host, params["certificate"]),
         "packages_missing": sorted(set(params["packages"]) - installed),
+        # What other files set for every server (the http block), so the role
+        # hardens nginx.conf's defaults and never sets a directive twice.
+        "http_directives": ngx.http_level(directives, params["site_file"]),
+        "main_file": next(iter(ngx.files_of(text)), "/etc/nginx/nginx.conf") if text else "/etc/nginx/nginx.conf",
+        "reload_pending": ngx.reload_pending(host, text, directives) if text else {"pending": None, "newer": []},
         "units": {"nginx.service": {"enabled": host.unit_enabled("nginx.service"), "active": active}},
     }
 
@@ -146,6 +155,7 @@ def main() -> None:
             "files": {"type": "list", "elements": "str", "default": []},
             "certificate": {"type": "str", "default": ""},
             "packages": {"type": "list", "elements": "str", "default": []},
+            "site_file": {"type": "str", "default": "/etc/nginx/conf.d/insightengine-hardening.conf"},
         },
         supports_check_mode=True,
     )

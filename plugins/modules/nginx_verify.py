@@ -166,6 +166,7 @@ class NginxVerifier:
         ok = self.get("/")
         missing = self.get(f"/insightengine-verify-{secrets.token_hex(4)}")
         redirect = self.get("/", tls=False)
+        self.others = self.probe_others()
         self.redirects(redirect)
         self.protocols()
         self.ciphers()
@@ -174,6 +175,58 @@ class NginxVerifier:
         self.tokens([ok, missing, redirect])
         self.waf()
         self.limits()
+
+    # -- every other server block that listens ------------------------------
+    def probe_others(self) -> list[dict[str, t.Any]]:
+        """The server blocks of other files, each asked for by its first name
+        on its own port, as a client would: a site on the host that is not
+        hardened fails the controls it breaks, by name."""
+        found = []
+        ours = {self.server}
+        for site in ngx.sites(self.directives):
+            if site["file"] == self.p["site_file"] or site["block"] in ours:
+                continue
+            name = next((n for n in site["names"] if n not in ("_", "") and "*" not in n and "~" not in n), None)
+            for listen in site["listens"]:
+                address = listen["address"]
+                address = "127.0.0.1" if address in ("*", "0.0.0.0", "") else ("::1" if address == "::" else address)  # noqa: S104
+                label = f"{name or 'default'} ({'https' if listen['ssl'] else 'http'}://{address}:{listen['port']}, {site['file']})"
+                entry: dict[str, t.Any] = {"label": label, "site": site, "name": name or address, "listen": listen, "address": address}
+                if listen["ssl"]:
+                    entry["handshakes"] = {
+                        v: ngx.tls_handshake(address, listen["port"], v, name) for v in ngx.TLS_VERSIONS
+                    }
+                    entry["ok"] = ngx.http_get(address, listen["port"], "/", tls=True, server_name=name)
+                    entry["missing"] = ngx.http_get(address, listen["port"], f"/insightengine-verify-{secrets.token_hex(4)}", tls=True, server_name=name)
+                    if not self.p["waf"].get("detection_only"):
+                        entry["probe"] = ngx.http_get(address, listen["port"], SQLI_PROBE, tls=True, server_name=name)
+                else:
+                    entry["ok"] = ngx.http_get(address, listen["port"], "/", tls=False, server_name=name)
+                found.append(entry)
+        return found
+
+    def other_value(self, entry: dict[str, t.Any], name: str) -> list[str] | None:
+        return ngx.effective(self.directives, name, entry["site"]["block"])
+
+    def judge_others(
+        self,
+        cid: str,
+        expected: dict[str, t.Any],
+        actual: dict[str, t.Any],
+        judge: t.Callable[[dict[str, t.Any]], str | None],
+        tls: bool | None = True,
+    ) -> None:
+        """Every other site the control applies to (TLS ones, plain HTTP ones,
+        or both when tls is None): none may break it."""
+        judged = [e for e in self.others if tls is None or e["listen"]["ssl"] == tls]
+        problems = {}
+        for entry in judged:
+            problem = judge(entry)
+            if problem:
+                problems[entry["label"]] = problem
+        if judged:
+            expected["other sites on this host"] = {}
+            actual["other sites on this host"] = problems
 
     def config_needed(self, cid: str) -> bool:
         if self.config_error is not None or self.server is None:
@@ -196,6 +249,15 @@ class NginxVerifier:
             acme = self.get(self.p["acme_path"], tls=False)
             expected["ACME path redirected"] = False
             actual["ACME path redirected"] = acme["status"] in (301, 302, 307, 308)
+
+        def plain(entry: dict[str, t.Any]) -> str | None:
+            response = entry["ok"]
+            where = (response["headers"].get("location") or [""])[0]
+            if response["status"] in (301, 308) and where.startswith("https://"):
+                return None
+            return f"answers {response['status'] or response['error']} without redirecting to https"
+
+        self.judge_others("NGX-01", expected, actual, plain, tls=False)
         self.f.compare("NGX-01", expected, actual)
 
     # NGX-02
@@ -220,6 +282,16 @@ class NginxVerifier:
             version = line.split(":", 1)[0]
             if version not in wanted and version not in (configured or []):
                 actual[version] = "refused"
+
+        def versions(entry: dict[str, t.Any]) -> str | None:
+            accepted = sorted(v for v, r in entry["handshakes"].items() if r["accepted"] and v not in wanted)
+            configured_there = self.other_value(entry, "ssl_protocols") or []
+            weak = sorted(set(configured_there) - wanted)
+            if accepted or weak:
+                return f"accepts {', '.join(accepted)}" if accepted else f"ssl_protocols {' '.join(configured_there)}"
+            return None
+
+        self.judge_others("NGX-02", expected, actual, versions)
         self.f.compare("NGX-02", expected, actual)
 
     # NGX-03
@@ -244,6 +316,20 @@ class NginxVerifier:
             actual["ssl_ciphers"] = " ".join(self.value("ssl_ciphers") or ["(nginx default)"])
         if tls12.get("session_ticket"):
             actual["session tickets"] = "issued"
+        if self.p["ecdh_curve"]:
+            expected["ssl_ecdh_curve"] = self.p["ecdh_curve"]
+            actual["ssl_ecdh_curve"] = " ".join(self.value("ssl_ecdh_curve") or ["(nginx default)"])
+
+        def ciphers(entry: dict[str, t.Any]) -> str | None:
+            handshake = entry["handshakes"]["TLSv1.2"]
+            suite = handshake.get("cipher") or ""
+            if handshake.get("accepted") and not (suite.startswith(AEAD_FS) and ("GCM" in suite or "CHACHA20" in suite)):
+                return f"TLS 1.2 negotiates {suite}"
+            if handshake.get("session_ticket"):
+                return "issues TLS session tickets"
+            return None
+
+        self.judge_others("NGX-03", expected, actual, ciphers)
         self.f.compare("NGX-03", expected, actual)
 
     # NGX-04
@@ -284,6 +370,22 @@ class NginxVerifier:
             actual["key mode"] = (
                 expected["key mode"] if st["exists"] and not int(st["mode"], 8) & 0o077 else st.get("mode", "missing")
             )
+
+        def certificate(entry: dict[str, t.Any]) -> str | None:
+            cert_file = (self.other_value(entry, "ssl_certificate") or [""])[0]
+            if not cert_file or "$" in cert_file:
+                return "no certificate file to check (ssl_certificate)"
+            rc, out, _unused = self.host.run(openssl, "x509", "-noout", "-enddate", "-checkhost", entry["name"], "-in", cert_file)
+            days_there = next((_os.days_until_openssl_date(x.split("=", 1)[1]) for x in out.splitlines() if x.startswith("notAfter=")), None)
+            if rc != 0:
+                return f"{cert_file} cannot be read"
+            if "does match" not in out:
+                return f"{cert_file} is not valid for {entry['name']}"
+            if days_there is None or days_there < min_days:
+                return f"{cert_file} expires in {days_there} days"
+            return None
+
+        self.judge_others("NGX-04", expected, actual, certificate)
         self.f.compare("NGX-04", expected, actual)
 
     # NGX-05, NGX-06
@@ -305,6 +407,16 @@ class NginxVerifier:
                 found = ngx.header_problems(response, headers, self.p["hsts_min_age"])
                 if found:
                     problems[f"{label} ({response['status']})"] = found
+            for entry in self.others:
+                if not entry["listen"]["ssl"]:
+                    continue
+                for label, response in (("normal response", entry["ok"]), ("error response", entry["missing"])):
+                    if response["status"] is None:
+                        problems[f"{entry['label']} {label}"] = response["error"]
+                        continue
+                    found = ngx.header_problems(response, headers, self.p["hsts_min_age"])
+                    if found:
+                        problems[f"{entry['label']} {label} ({response['status']})"] = found
             self.f.check(cid, not problems, headers or "(no header configured)", problems or "on every response checked")
 
     # NGX-07
@@ -312,14 +424,19 @@ class NginxVerifier:
         if not self.f.wanted("NGX-07") or not self.config_needed("NGX-07"):
             return
         disclosed = sorted({v for r in responses for v in [ngx.server_version_disclosed(r)] if v})
-        self.f.compare(
-            "NGX-07",
-            {"server_tokens": "off", "Server header": "no version"},
-            {
-                "server_tokens": (self.value("server_tokens") or ["on"])[0],
-                "Server header": ", ".join(disclosed) if disclosed else "no version",
-            },
-        )
+        expected = {"server_tokens": "off", "Server header": "no version"}
+        actual = {
+            "server_tokens": (self.value("server_tokens") or ["on"])[0],
+            "Server header": ", ".join(disclosed) if disclosed else "no version",
+        }
+
+        def tokens(entry: dict[str, t.Any]) -> str | None:
+            served = ngx.server_version_disclosed(entry["ok"])
+            setting = (self.other_value(entry, "server_tokens") or ["on"])[0]
+            return f"Server: {served}" if served else (f"server_tokens {setting}" if setting != "off" else None)
+
+        self.judge_others("NGX-07", expected, actual, tokens, tls=None)
+        self.f.compare("NGX-07", expected, actual)
 
     # NGX-08
     def waf(self) -> None:
@@ -352,6 +469,12 @@ class NginxVerifier:
             probe = self.get(SQLI_PROBE)
             expected["SQL injection probe"] = 403
             actual["SQL injection probe"] = probe["status"] or probe["error"]
+
+            def blocks(entry: dict[str, t.Any]) -> str | None:
+                answer = entry["probe"]
+                return None if answer["status"] == 403 else f"answers a SQL-injection probe with {answer['status'] or answer['error']}"
+
+            self.judge_others("NGX-08", expected, actual, blocks)
         self.f.compare("NGX-08", expected, actual)
 
     # NGX-09, NGX-10
@@ -380,10 +503,23 @@ class NginxVerifier:
                 "limit_conn": conn[1] if len(conn) > 1 else "none",
                 "limit_conn_status": (self.value("limit_conn_status") or ["503"])[0],
             }
+
+            def limited(entry: dict[str, t.Any]) -> str | None:
+                missing = [n for n in ("limit_req", "limit_conn") if not self.other_value(entry, n)]
+                return f"no {' or '.join(missing)}" if missing else None
+
+            self.judge_others("NGX-09", expected, actual, limited)
             self.f.compare("NGX-09", expected, actual)
         if self.f.wanted("NGX-10") and self.config_needed("NGX-10"):
             wanted = {k: str(v) for k, v in self.p["client_limits"].items()}
-            self.f.compare("NGX-10", wanted, {k: " ".join(self.value(k) or ["(nginx default)"]) for k in wanted})
+            actual = {k: " ".join(self.value(k) or ["(nginx default)"]) for k in wanted}
+
+            def client_limits(entry: dict[str, t.Any]) -> str | None:
+                unset = [k for k in wanted if not self.other_value(entry, k)]
+                return f"nginx's defaults for {', '.join(unset)}" if unset else None
+
+            self.judge_others("NGX-10", wanted, actual, client_limits)
+            self.f.compare("NGX-10", wanted, actual)
 
 
 def main() -> None:
@@ -395,6 +531,8 @@ def main() -> None:
         "acme_path": {"type": "str", "default": ""},
         "protocols": {"type": "list", "elements": "str", "default": ["TLSv1.2", "TLSv1.3"]},
         "ciphers": {"type": "str", "default": ""},
+        "ecdh_curve": {"type": "str", "default": ""},
+        "site_file": {"type": "str", "default": "/etc/nginx/conf.d/insightengine-hardening.conf"},
         "certificate": {"type": "dict", "default": {}},
         "headers": {"type": "dict", "default": {}},
         "hsts_min_age": {"type": "int", "default": ngx.HSTS_MIN_AGE},
