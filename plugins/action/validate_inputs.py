@@ -68,5 +68,7 @@ class ActionModule(ActionBase):
             return result
         # Secrets stay in their variables: a verbose run prints this result.
         result.update({name: value for name, value in inputs.values.items() if name not in secrets})
-        result["msg"] = f"{len(inputs.values)} {layer} inputs valid" + ("; the host allows the change" if host is not None else "")
+        result["msg"] = f"{len(inputs.values)} {layer} inputs valid" + (
+            "; the host allows the change" if host is not None else ""
+        )
         return result

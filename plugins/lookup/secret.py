@@ -34,7 +34,7 @@ options:
 EXAMPLES = r"""
 - name: The application role's password (generated once, then reused)
   ansible.builtin.set_fact:
-    app_password: "{{ lookup('insightengine.hardening.secret', inventory_hostname ~ '/postgres/app', root='~/.ansible/secrets') }}"
+    app_password: "{{ lookup('insightengine.hardening.secret', inventory_hostname ~ '/postgres/app', root='~/.ansible/s') }}"
   no_log: true
 """
 
@@ -70,7 +70,7 @@ def private_directory(path: str) -> None:
 
 def secret_path(root: str, term: str) -> tuple[str, list[str]]:
     parts = [p for p in term.split("/") if p]
-    if not parts or any(not PART.fullmatch(p) or p in (".", "..") for p in parts):
+    if term.startswith("/") or not parts or any(not PART.fullmatch(p) or p in (".", "..") for p in parts):
         raise AnsibleLookupError(f"secret: {term!r} is not a relative path of plain names")
     return os.path.join(root, *parts), parts
 

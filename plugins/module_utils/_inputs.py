@@ -26,6 +26,7 @@ Private to the collection: no API promise.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import posixpath
@@ -123,7 +124,7 @@ def integer(minimum: int | None = None, maximum: int | None = None, what: str = 
             number = int(value.strip())
         else:
             raise Invalid(f"must be {what}, {_got(value)}")
-        if minimum is not None and number < minimum or maximum is not None and number > maximum:
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             bounds = (
                 f"between {minimum} and {maximum}"
                 if minimum is not None and maximum is not None
@@ -145,7 +146,7 @@ def choice(*choices: str, what: str = "one of") -> Validator:
 
     def check(value: t.Any) -> str:
         if isinstance(value, bool):
-            for word in (("yes", "on", "true") if value else ("no", "off", "false")):
+            for word in ("yes", "on", "true") if value else ("no", "off", "false"):
                 if word in choices:
                     return word
         if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
@@ -225,17 +226,22 @@ def optional(validator: Validator) -> Validator:
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+# Container and service names (compose's app_web_1) resolve with underscores.
+_LABEL_ = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+HOSTNAME_UNDERSCORE_RE = re.compile(rf"{_LABEL_}(?:\.{_LABEL_})*\.?")
 # A path as it lands in sshd_config, nginx, postgresql.conf, a unit's
 # ExecStart and a libpq DSN alike: no whitespace, quotes, ; { } $ % # \ or *.
 _PATH_CHARS = re.compile(r"[A-Za-z0-9._/@+,:=-]+")
 
 
-def hostname(value: t.Any, *, wildcard: bool = False) -> str:
-    """A DNS host name (RFC 1123 labels), lower-cased; ``*.example.com`` when wildcard."""
+def hostname(value: t.Any, *, wildcard: bool = False, underscore: bool = False) -> str:
+    """A DNS host name (RFC 1123 labels), lower-cased; ``*.example.com`` when
+    wildcard; underscores allowed when underscore (names resolvers accept)."""
     name = _text(value, "a host name")
     no_control(name)
     body = name[2:] if wildcard and name.startswith("*.") else name
-    if len(name) > 253 or not HOSTNAME_RE.fullmatch(body) or body.replace(".", "").isdigit():
+    pattern = HOSTNAME_UNDERSCORE_RE if underscore else HOSTNAME_RE
+    if len(name) > 253 or not pattern.fullmatch(body) or body.replace(".", "").isdigit():
         raise Invalid(f"must be a host name, {_got(value)}")
     return name.rstrip(".").lower()
 
@@ -263,10 +269,8 @@ def network(*, any_word: bool = False, world: bool = True) -> Validator:
             net = ipaddress.ip_network(raw, strict=True)
         except ValueError as exc:
             hint = ""
-            try:
+            with contextlib.suppress(ValueError):
                 hint = f" (did you mean {ipaddress.ip_network(raw, strict=False)}?)"
-            except ValueError:
-                pass
             raise Invalid(f"must be an address or network (CIDR): {exc}{hint}, {_got(value)}") from None
         if not world and net.prefixlen == 0:
             raise Invalid(f"must not be every address, {_got(value)}")
@@ -285,7 +289,9 @@ def path(value: t.Any) -> str:
         raise Invalid(f"must be an absolute path, {_got(value)}")
     if not _PATH_CHARS.fullmatch(raw):
         bad = sorted({c for c in raw if not _PATH_CHARS.fullmatch(c)})
-        raise Invalid(f"must be a path of letters, digits and . _ / @ + , : = - only (not {' '.join(map(shown, bad))}), {_got(value)}")
+        raise Invalid(
+            f"must be a path of letters, digits and . _ / @ + , : = - only (not {' '.join(map(shown, bad))}), {_got(value)}"
+        )
     parts = [p for p in raw.split("/") if p]
     if any(p in (".", "..") for p in parts):
         raise Invalid(f"must not contain . or .. components, {_got(value)}")
@@ -319,7 +325,7 @@ def octal_mode(value: t.Any) -> str:
     """A file mode as an octal string ("0600"), returned with four digits.
     An integer is refused: YAML reads an unquoted 0600 as 384."""
     if isinstance(value, int) and not isinstance(value, bool):
-        raise Invalid(f"must be a quoted octal string such as \"0600\" (YAML reads an unquoted 0600 as {value}), {_got(value)}")
+        raise Invalid(f'must be a quoted octal string such as "0600" (YAML reads an unquoted 0600 as {value}), {_got(value)}')
     raw = string(r"0?[0-7]{3,4}", what='an octal mode such as "0600"')(value)
     return f"{int(raw, 8):04o}"
 
@@ -356,9 +362,9 @@ def size(minimum: int = 1, maximum: int | None = None) -> Validator:
     def check(value: t.Any) -> str:
         raw = string(_SIZE.pattern, what="a size such as 10m or 512k", numbers=True)(value)
         match = _SIZE.fullmatch(raw)
-        assert match is not None  # noqa: S101 - fullmatch above
+        assert match is not None
         number = int(match.group(1)) * _SIZE_FACTOR[match.group(2).lower()]
-        if number < minimum or maximum is not None and number > maximum:
+        if number < minimum or (maximum is not None and number > maximum):
             raise Invalid(f"must be between {minimum} and {maximum} bytes, {_got(value)}")
         return match.group(1) + match.group(2).lower()
 
@@ -399,9 +405,9 @@ def cipher_suites(value: str) -> list[dict[str, t.Any]]:
 def openssl_ciphers(value: t.Any) -> str:
     """An OpenSSL cipher string, judged by OpenSSL itself: it must select
     TLS 1.2 suites, and each must have forward secrecy (ECDHE/DHE) and AEAD."""
-    raw = string(r"[A-Za-z0-9:+!@=_.,-]{1,1000}", what="an OpenSSL cipher list (letters, digits and : + ! @ = _ . , -)", max_length=1000)(
-        value
-    )
+    raw = string(
+        r"[A-Za-z0-9:+!@=_.,-]{1,1000}", what="an OpenSSL cipher list (letters, digits and : + ! @ = _ . , -)", max_length=1000
+    )(value)
     try:
         suites = cipher_suites(raw)
     except ValueError as exc:
@@ -412,7 +418,6 @@ def openssl_ciphers(value: t.Any) -> str:
     if weak:
         raise Invalid(f"selects suites without forward secrecy or AEAD: {', '.join(weak)} (want ECDHE/DHE with GCM or CHACHA20)")
     return raw
-
 
 
 # --------------------------------------------------------------------------
@@ -463,7 +468,9 @@ def dict_of(key: Validator, value: Validator, *, max_items: int = 1000) -> Valid
     return check
 
 
-def record(fields: dict[str, Validator], *, required: t.Iterable[str] = (), defaults: dict[str, t.Any] | None = None) -> Validator:
+def record(
+    fields: dict[str, Validator], *, required: t.Iterable[str] = (), defaults: dict[str, t.Any] | None = None
+) -> Validator:
     """A mapping with known keys only; missing keys take their default."""
     needed = set(required)
     defaults = defaults or {}

@@ -396,7 +396,12 @@ def sites(directives: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
             if not port:
                 continue
             listens.append(
-                {"address": host.strip("[]") or "*", "port": int(port), "ssl": "ssl" in d["args"][1:], "default": "default_server" in d["args"]}
+                {
+                    "address": host.strip("[]") or "*",
+                    "port": int(port),
+                    "ssl": "ssl" in d["args"][1:],
+                    "default": "default_server" in d["args"],
+                }
             )
         names = [n for d in own if d["name"] == "server_name" for n in d["args"]]
         if listens:
@@ -434,9 +439,20 @@ def loaded_files(text: str, directives: list[dict[str, t.Any]]) -> list[str]:
     nginx -T, and the certificates, keys, DH parameters and WAF rules they name."""
     files = set(_split_dump(text))
     for d in directives:
-        if d["name"] in ("ssl_certificate", "ssl_certificate_key", "ssl_dhparam", "ssl_trusted_certificate", "modsecurity_rules_file"):
-            if d["args"] and d["args"][0].startswith("/") and "$" not in d["args"][0]:
-                files.add(d["args"][0])
+        if (
+            d["name"]
+            in (
+                "ssl_certificate",
+                "ssl_certificate_key",
+                "ssl_dhparam",
+                "ssl_trusted_certificate",
+                "modsecurity_rules_file",
+            )
+            and d["args"]
+            and d["args"][0].startswith("/")
+            and "$" not in d["args"][0]
+        ):
+            files.add(d["args"][0])
     return sorted(files)
 
 

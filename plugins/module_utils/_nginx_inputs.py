@@ -59,7 +59,10 @@ def content_security_policy(value: t.Any) -> str:
     names = []
     for part in parts:
         if not _CSP_DIRECTIVE.fullmatch(part):
-            raise Invalid(f'does not parse: {v.shown(part)} is not "directive source ..." (directives are separated by ";", sources by spaces)')
+            raise Invalid(
+                f'does not parse: {v.shown(part)} is not "directive source ..." '
+                '(directives are separated by ";", sources by spaces)'
+            )
         names.append(part.split()[0])
     if len(set(names)) != len(names):
         raise Invalid("names a directive twice (browsers ignore the second)")
@@ -72,7 +75,9 @@ def permissions_policy(value: t.Any) -> str:
     raw = header_value(value)
     for member in (m.strip() for m in raw.split(",")):
         if not _PERMISSION.fullmatch(member):
-            raise Invalid(f'does not parse: {v.shown(member)} is not feature=(allowlist), e.g. camera=() or geolocation=(self "https://a.example")')
+            raise Invalid(
+                f'does not parse: {v.shown(member)} is not feature=(allowlist), e.g. camera=() or geolocation=(self "https://a.example")'
+            )
     return raw
 
 
@@ -100,7 +105,7 @@ def upstream(value: t.Any) -> str:
     try:
         host = v.address(host)
     except Invalid:
-        host = v.hostname(host)
+        host = v.hostname(host, underscore=True)
     return f"{host}:{v.port(match.group(4))}"
 
 
@@ -190,14 +195,18 @@ def check(inputs: v.Inputs) -> None:
         first = inputs["nginx_server_names"][0]
         if first == "_" or first.startswith("*."):
             inputs.error(f"nginx_server_names must start with a plain host name (the one verified and certified), got {first}")
-    if inputs.valid("nginx_ssl_cert_file", "nginx_ssl_key_file") and bool(inputs["nginx_ssl_cert_file"]) != bool(inputs["nginx_ssl_key_file"]):
-        inputs.error("nginx_ssl_cert_file and nginx_ssl_key_file go together: give both or neither (neither generates a certificate)")
-    if inputs.valid("nginx_ssl_cert_valid_days", "nginx_ssl_cert_renew_days"):
-        if inputs["nginx_ssl_cert_valid_days"] <= inputs["nginx_ssl_cert_renew_days"]:
-            inputs.error(
-                f"nginx_ssl_cert_valid_days ({inputs['nginx_ssl_cert_valid_days']}) must be more than "
-                f"nginx_ssl_cert_renew_days ({inputs['nginx_ssl_cert_renew_days']})"
-            )
+    if inputs.valid("nginx_ssl_cert_file", "nginx_ssl_key_file") and bool(inputs["nginx_ssl_cert_file"]) != bool(
+        inputs["nginx_ssl_key_file"]
+    ):
+        inputs.error(
+            "nginx_ssl_cert_file and nginx_ssl_key_file go together: give both or neither (neither generates a certificate)"
+        )
+    days = ("nginx_ssl_cert_valid_days", "nginx_ssl_cert_renew_days")
+    if inputs.valid(*days) and inputs[days[0]] <= inputs[days[1]]:
+        inputs.error(
+            f"nginx_ssl_cert_valid_days ({inputs['nginx_ssl_cert_valid_days']}) must be more than "
+            f"nginx_ssl_cert_renew_days ({inputs['nginx_ssl_cert_renew_days']})"
+        )
 
 
 def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:

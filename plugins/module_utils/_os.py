@@ -599,7 +599,15 @@ def parse_proc_net_tcp(text: str, v6: bool = False) -> list[dict[str, t.Any]]:
         except ValueError:
             continue
         entries.append(
-            {"local": local, "local_port": lport, "remote": remote, "remote_port": rport, "state": parts[3], "inode": parts[9], "v6": v6}
+            {
+                "local": local,
+                "local_port": lport,
+                "remote": remote,
+                "remote_port": rport,
+                "state": parts[3],
+                "inode": parts[9],
+                "v6": v6,
+            }
         )
     return entries
 
@@ -647,7 +655,9 @@ Runner = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 class HostReader:
     """Reads the effective state of the host.  Never changes anything."""
 
-    def __init__(self, run: Runner, which: t.Callable[[str], str | None], run_env: t.Callable[..., tuple[int, str, str]] | None = None):
+    def __init__(
+        self, run: Runner, which: t.Callable[[str], str | None], run_env: t.Callable[..., tuple[int, str, str]] | None = None
+    ):
         self._run = run
         self._run_env = run_env or (lambda _env, cmd: run(cmd))
         self._which = which
@@ -769,7 +779,8 @@ class HostReader:
         wanted = {int(p) for p in ports}
         established = [
             e
-            for e in parse_proc_net_tcp(self.read("/proc/net/tcp") or "") + parse_proc_net_tcp(self.read("/proc/net/tcp6") or "", True)
+            for e in parse_proc_net_tcp(self.read("/proc/net/tcp") or "")
+            + parse_proc_net_tcp(self.read("/proc/net/tcp6") or "", True)
             if e["state"] == "01" and (not wanted or e["local_port"] in wanted)
         ]
         by_inode = {e["inode"]: e for e in established}
@@ -1032,7 +1043,6 @@ def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropi
         "includes_dropin": includes_dropin or not config,
         "reload_pending": pending,
     }
-
 
 
 # --------------------------------------------------------------------------

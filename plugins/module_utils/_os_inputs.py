@@ -222,14 +222,16 @@ def _origin(value: t.Any) -> str:
         key, sep, val = part.partition("=")
         if not sep or key.strip() not in _ORIGIN_KEYS or not _ORIGIN_VALUE.fullmatch(val):
             raise Invalid(
-                f'must be comma-separated KEY=VALUE pairs (keys {", ".join(_ORIGIN_KEYS)}; no quotes, ; {{ }} or $ '
+                f"must be comma-separated KEY=VALUE pairs (keys {', '.join(_ORIGIN_KEYS)}; no quotes, ; {{ }} or $ "
                 f"beyond {' '.join(_ORIGIN_MACROS)}), got {v.shown(value)}"
             )
     return raw
 
 
 def _mail(value: t.Any) -> str:
-    return v.string(r"[A-Za-z0-9._%+-]+(@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)?", what="a mail address or local user", empty=True)(value)
+    return v.string(
+        r"[A-Za-z0-9._%+-]+(@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)?", what="a mail address or local user", empty=True
+    )(value)
 
 
 def _sysctl_value(value: t.Any) -> t.Any:
@@ -377,7 +379,9 @@ def check(inputs: v.Inputs) -> None:
         if inputs["os_password_min_days"] > most:
             inputs.error(f"os_password_min_days ({inputs['os_password_min_days']}) must not exceed os_password_max_days ({most})")
         if inputs["os_password_warn_days"] > most:
-            inputs.error(f"os_password_warn_days ({inputs['os_password_warn_days']}) must not exceed os_password_max_days ({most})")
+            inputs.error(
+                f"os_password_warn_days ({inputs['os_password_warn_days']}) must not exceed os_password_max_days ({most})"
+            )
     if inputs.valid("os_packages_absent", "os_minimal_install_enabled") and inputs["os_minimal_install_enabled"]:
         needed = sorted(set(inputs["os_packages_absent"]) & set(PROTECTED_PACKAGES))
         if needed:
@@ -385,12 +389,14 @@ def check(inputs: v.Inputs) -> None:
                 f"os_packages_absent lists {', '.join(needed)}, which the host needs to be managed "
                 "(SSH, sudo, Python, apt, systemd, the firewall): remove them from the list"
             )
-    if inputs.valid("os_auto_updates_enabled", "os_auto_updates_origins"):
-        if inputs["os_auto_updates_enabled"] and not inputs["os_auto_updates_origins"]:
-            inputs.error("os_auto_updates_origins must list at least one origin pattern while os_auto_updates_enabled is true")
-    if inputs.valid("os_login_banner_enabled", "os_login_banner"):
-        if inputs["os_login_banner_enabled"] and not inputs["os_login_banner"].strip():
-            inputs.error("os_login_banner must not be empty while os_login_banner_enabled is true")
+    if inputs.valid("os_auto_updates_enabled", "os_auto_updates_origins") and (
+        inputs["os_auto_updates_enabled"] and not inputs["os_auto_updates_origins"]
+    ):
+        inputs.error("os_auto_updates_origins must list at least one origin pattern while os_auto_updates_enabled is true")
+    if inputs.valid("os_login_banner_enabled", "os_login_banner") and (
+        inputs["os_login_banner_enabled"] and not inputs["os_login_banner"].strip()
+    ):
+        inputs.error("os_login_banner must not be empty while os_login_banner_enabled is true")
     for name in ("os_net_sysctl", "os_kernel_sysctl", "os_sysctl_overrides"):
         if not inputs.valid(name):
             continue
@@ -414,12 +420,12 @@ def ssh_enabled(values: dict[str, t.Any]) -> bool:
     )
 
 
-def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:  # noqa: PLR0912
+def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:  # noqa: PLR0912 - one per host check
     """What os_info read, against the inputs: unsupported hosts and changes
     that would lock the login user out. ``context``: over_ssh, check_mode."""
     values = inputs.values
     release = facts.get("os_release") or {}
-    family = [release.get("ID", "")] + (release.get("ID_LIKE") or "").split()
+    family = [release.get("ID", ""), *(release.get("ID_LIKE") or "").split()]
     if "debian" not in family:
         inputs.error(
             "insightengine.hardening.os supports Debian and Ubuntu (the apt family); "
@@ -458,7 +464,9 @@ def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.A
             elif not key.get("type"):
                 inputs.error(f"os_ssh_host_keys lists {key_path}, which is not a key sshd can load ({key.get('error')})")
             elif key["type"] == "RSA" and (key.get("bits") or 0) < 3072 and _ssh.version_at_least(version, "9.1"):
-                inputs.error(f"os_ssh_host_keys lists {key_path}, an RSA key of {key.get('bits')} bits: RequiredRSASize 3072 refuses it")
+                inputs.error(
+                    f"os_ssh_host_keys lists {key_path}, an RSA key of {key.get('bits')} bits: RequiredRSASize 3072 refuses it"
+                )
         if not any((host_keys.get(p) or {}).get("type") for p in values["os_ssh_host_keys"]):
             inputs.error("os_ssh_host_keys: none of the listed host keys can be loaded, so sshd would not start")
     removal = (facts.get("packages") or {}).get("removal") or {}
@@ -484,7 +492,9 @@ def _check_lockout(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str,
         return
     user = login.get("user")
     if not login.get("exists"):
-        inputs.error(f"os_ssh_login_user: the account {user} does not exist on this host, so it could not log in after this change")
+        inputs.error(
+            f"os_ssh_login_user: the account {user} does not exist on this host, so it could not log in after this change"
+        )
         return
     if values["os_ssh_key_only_enabled"] and not login.get("authorized_keys") and not login.get("keys_command"):
         inputs.error(

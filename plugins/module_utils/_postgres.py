@@ -359,7 +359,7 @@ def hba_fields(line: str) -> list[str]:
     return fields
 
 
-def hba_problem(fields: list[str]) -> str | None:
+def hba_problem(fields: list[str]) -> str | None:  # noqa: PLR0911 - one answer per record shape
     """Why a pg_hba record breaks PG-03, or None when it meets its rules."""
     if not fields:
         return None
@@ -397,7 +397,13 @@ def hba_analysis(text: str | None, managed: t.Iterable[str], drop: t.Iterable[st
     drop_set = {" ".join(line.split()) for line in drop}
     lines = (text or "").splitlines()
     old_format = any(line.startswith(HBA_OLD_HEADER) for line in lines)
-    result: dict[str, t.Any] = {"exists": text is not None, "kept": [], "dropped": [], "foreign_noncompliant": [], "managed_format": False}
+    result: dict[str, t.Any] = {
+        "exists": text is not None,
+        "kept": [],
+        "dropped": [],
+        "foreign_noncompliant": [],
+        "managed_format": False,
+    }
     inside = False
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
@@ -453,7 +459,8 @@ select json_build_object(
   'hba_file', current_setting('hba_file'),
   'ident_file', current_setting('ident_file'),
   'files', (select coalesce(json_agg(distinct sourcefile), '[]') from pg_file_settings where sourcefile is not null),
-  'ssl_files', json_build_array(current_setting('ssl_cert_file'), current_setting('ssl_key_file'), current_setting('ssl_ca_file')))
+  'ssl_files', json_build_array(current_setting('ssl_cert_file'), current_setting('ssl_key_file'),
+                                current_setting('ssl_ca_file')))
 """
 
 Q_ROLES = """

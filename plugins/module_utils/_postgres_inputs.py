@@ -49,7 +49,19 @@ WEAK_PASSWORDS = (
 PGAUDIT_CLASSES = ("read", "write", "function", "role", "ddl", "misc", "misc_set", "all")
 HBA_METHODS = ("scram-sha-256", "cert", "peer", "reject")
 # Directories a backup must never be written to (or pruned in).
-SYSTEM_DIRS = ("/etc", "/usr", "/var", "/tmp", "/var/lib", "/var/lib/postgresql", "/var/backups", "/home", "/root", "/srv", "/opt")
+SYSTEM_DIRS = (
+    "/etc",
+    "/usr",
+    "/var",
+    "/tmp",  # noqa: S108 - refused as a backup directory, not used
+    "/var/lib",
+    "/var/lib/postgresql",
+    "/var/backups",
+    "/home",
+    "/root",
+    "/srv",
+    "/opt",
+)
 
 
 def _listen(value: t.Any) -> str:
@@ -59,7 +71,7 @@ def _listen(value: t.Any) -> str:
     try:
         return v.address(raw)
     except Invalid:
-        return v.hostname(raw)
+        return v.hostname(raw, underscore=True)
 
 
 def _san(value: t.Any) -> str:
@@ -220,32 +232,44 @@ def check(inputs: v.Inputs) -> None:
                 )
     if inputs.valid("postgres_app_user", "postgres_owner_user") and inputs["postgres_app_user"] == inputs["postgres_owner_user"]:
         inputs.error("postgres_app_user and postgres_owner_user must differ: the application role must not own its schema")
-    if inputs.valid("postgres_app_password", "postgres_owner_password", "postgres_password_min_length", "postgres_app_user", "postgres_owner_user"):
+    if inputs.valid(
+        "postgres_app_password",
+        "postgres_owner_password",
+        "postgres_password_min_length",
+        "postgres_app_user",
+        "postgres_owner_user",
+    ):
         for name, role in (("postgres_app_password", "postgres_app_user"), ("postgres_owner_password", "postgres_owner_user")):
             if inputs[name]:
                 problem = password_problem(inputs[name], inputs[role], inputs["postgres_password_min_length"])
                 if problem:
                     inputs.error(f"{name} {problem}")
-    if inputs.valid("postgres_pgaudit_enabled", "postgres_pgaudit_log") and inputs["postgres_pgaudit_enabled"] and not inputs["postgres_pgaudit_log"]:
+    if (
+        inputs.valid("postgres_pgaudit_enabled", "postgres_pgaudit_log")
+        and inputs["postgres_pgaudit_enabled"]
+        and not inputs["postgres_pgaudit_log"]
+    ):
         inputs.error("postgres_pgaudit_log must name at least one class (ddl, role) while postgres_pgaudit_enabled is true")
     if inputs.valid("postgres_ssl_cert_file", "postgres_ssl_key_file") and bool(inputs["postgres_ssl_cert_file"]) != bool(
         inputs["postgres_ssl_key_file"]
     ):
-        inputs.error("postgres_ssl_cert_file and postgres_ssl_key_file go together: give both or neither (neither generates a certificate)")
-    if inputs.valid("postgres_ssl_cert_valid_days", "postgres_ssl_cert_renew_days"):
-        if inputs["postgres_ssl_cert_valid_days"] <= inputs["postgres_ssl_cert_renew_days"]:
-            inputs.error(
-                f"postgres_ssl_cert_valid_days ({inputs['postgres_ssl_cert_valid_days']}) must be more than "
-                f"postgres_ssl_cert_renew_days ({inputs['postgres_ssl_cert_renew_days']})"
-            )
+        inputs.error(
+            "postgres_ssl_cert_file and postgres_ssl_key_file go together: give both or neither (neither generates a certificate)"
+        )
+    days = ("postgres_ssl_cert_valid_days", "postgres_ssl_cert_renew_days")
+    if inputs.valid(*days) and inputs[days[0]] <= inputs[days[1]]:
+        inputs.error(
+            f"postgres_ssl_cert_valid_days ({inputs[days[0]]}) must be more than postgres_ssl_cert_renew_days ({inputs[days[1]]})"
+        )
 
 
-def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:  # noqa: PLR0912
+def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:
     """What postgres_info read, against the inputs."""
     values = inputs.values
     if not facts.get("version"):
         release = facts.get("os_release") or {}
-        inputs.error(f"PostgreSQL: no version for {release.get('ID') or 'this system'} {release.get('VERSION_ID', '')}; set postgres_version")
+        system = f"{release.get('ID') or 'this system'} {release.get('VERSION_ID', '')}".strip()
+        inputs.error(f"PostgreSQL: no version for {system}; set postgres_version")
     name = values["postgres_cluster_name"]
     clusters = facts.get("clusters") or []
     named = [c for c in clusters if c.get("name") == name]
@@ -269,7 +293,10 @@ def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.A
         if values[var] and not (files.get(values[var]) or {"exists": True}).get("exists"):
             inputs.error(f"{var} {values[var]} does not exist on the host")
     for ciphers in facts.get("ciphers_invalid") or []:
-        inputs.error(f"postgres_ssl_ciphers {v.shown(ciphers)} is not a cipher list the host's OpenSSL accepts; the server would not start with it")
+        inputs.error(
+            f"postgres_ssl_ciphers {v.shown(ciphers)} is not a cipher list the host's OpenSSL accepts; "
+            "the server would not start with it"
+        )
     hba = facts.get("hba") or {}
     if values["postgres_client_auth_enabled"]:
         refused = [line for line in hba.get("foreign_noncompliant") or [] if line["text"] not in values["postgres_hba_drop"]]

@@ -135,8 +135,14 @@ def sshd_access(
             return {"allowed": False, "reason": f"DenyUsers {pattern} matches"}
     if allow_users and not any(match_user(user, host, address, p) == 1 for p in allow_users):
         if address is None and any(match_pattern(user, p.rpartition("@")[0]) for p in allow_users if "@" in p):
-            return {"allowed": True, "reason": "an AllowUsers entry names the user; its host part is not checked (no SSH client address)"}
-        return {"allowed": False, "reason": f"no AllowUsers entry ({' '.join(allow_users)}) matches {user}" + (f" from {address}" if address else "")}
+            return {
+                "allowed": True,
+                "reason": "an AllowUsers entry names the user; its host part is not checked (no SSH client address)",
+            }
+        return {
+            "allowed": False,
+            "reason": f"no AllowUsers entry ({' '.join(allow_users)}) matches {user}" + (f" from {address}" if address else ""),
+        }
     for pattern in deny_groups:
         if any(match_pattern_list(g, pattern) == 1 for g in groups):
             return {"allowed": False, "reason": f"DenyGroups {pattern} matches"}
@@ -159,7 +165,9 @@ def _words(line: str) -> list[str]:
         return line.split()
 
 
-def config_lines(path: str, read: t.Callable[[str], str | None], base: str = "/etc/ssh", depth: int = 0) -> list[tuple[str, int, list[str]]]:
+def config_lines(
+    path: str, read: t.Callable[[str], str | None], base: str = "/etc/ssh", depth: int = 0
+) -> list[tuple[str, int, list[str]]]:
     """(file, line number, words) of every directive sshd reads from path,
     Include lines followed (relative to /etc/ssh, globs sorted as sshd does)."""
     text = read(path)
@@ -254,7 +262,7 @@ def _address_in(patterns: str) -> str | None:
     return None
 
 
-def connection_specs(
+def connection_specs(  # noqa: PLR0912 - one branch per Match criterion
     blocks: list[dict[str, t.Any]],
     login_user: str | None,
     members: t.Callable[[str], list[str]],

@@ -190,14 +190,22 @@ class NginxVerifier:
             for listen in site["listens"]:
                 address = listen["address"]
                 address = "127.0.0.1" if address in ("*", "0.0.0.0", "") else ("::1" if address == "::" else address)  # noqa: S104
-                label = f"{name or 'default'} ({'https' if listen['ssl'] else 'http'}://{address}:{listen['port']}, {site['file']})"
-                entry: dict[str, t.Any] = {"label": label, "site": site, "name": name or address, "listen": listen, "address": address}
+                label = (
+                    f"{name or 'default'} ({'https' if listen['ssl'] else 'http'}://{address}:{listen['port']}, {site['file']})"
+                )
+                entry: dict[str, t.Any] = {
+                    "label": label,
+                    "site": site,
+                    "name": name or address,
+                    "listen": listen,
+                    "address": address,
+                }
                 if listen["ssl"]:
-                    entry["handshakes"] = {
-                        v: ngx.tls_handshake(address, listen["port"], v, name) for v in ngx.TLS_VERSIONS
-                    }
+                    entry["handshakes"] = {v: ngx.tls_handshake(address, listen["port"], v, name) for v in ngx.TLS_VERSIONS}
                     entry["ok"] = ngx.http_get(address, listen["port"], "/", tls=True, server_name=name)
-                    entry["missing"] = ngx.http_get(address, listen["port"], f"/insightengine-verify-{secrets.token_hex(4)}", tls=True, server_name=name)
+                    entry["missing"] = ngx.http_get(
+                        address, listen["port"], f"/insightengine-verify-{secrets.token_hex(4)}", tls=True, server_name=name
+                    )
                     if not self.p["waf"].get("detection_only"):
                         entry["probe"] = ngx.http_get(address, listen["port"], SQLI_PROBE, tls=True, server_name=name)
                 else:
@@ -376,7 +384,9 @@ class NginxVerifier:
             if not cert_file or "$" in cert_file:
                 return "no certificate file to check (ssl_certificate)"
             rc, out, _unused = self.host.run(openssl, "x509", "-noout", "-enddate", "-checkhost", entry["name"], "-in", cert_file)
-            days_there = next((_os.days_until_openssl_date(x.split("=", 1)[1]) for x in out.splitlines() if x.startswith("notAfter=")), None)
+            days_there = next(
+                (_os.days_until_openssl_date(x.split("=", 1)[1]) for x in out.splitlines() if x.startswith("notAfter=")), None
+            )
             if rc != 0:
                 return f"{cert_file} cannot be read"
             if "does match" not in out:
@@ -472,7 +482,11 @@ class NginxVerifier:
 
             def blocks(entry: dict[str, t.Any]) -> str | None:
                 answer = entry["probe"]
-                return None if answer["status"] == 403 else f"answers a SQL-injection probe with {answer['status'] or answer['error']}"
+                return (
+                    None
+                    if answer["status"] == 403
+                    else f"answers a SQL-injection probe with {answer['status'] or answer['error']}"
+                )
 
             self.judge_others("NGX-08", expected, actual, blocks)
         self.f.compare("NGX-08", expected, actual)

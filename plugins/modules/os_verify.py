@@ -238,6 +238,8 @@ def _group_members(pattern: str) -> list[str]:
     gids = {g.gr_gid for g in groups}
     members |= {p.pw_name for p in pwd.getpwall() if p.pw_gid in gids}
     return sorted(members)
+
+
 SECURITY_ORIGIN = ("security", "Security")
 
 
@@ -292,14 +294,25 @@ class OsVerifier:
         state = _os.sshd_state(self.reader, config, error, self.p["ssh_dropin"])
         self.ssh_pending = bool(state["reload_pending"])
         listeners = self.reader.sshd_listeners()
-        port = self.p["ssh_port"] if any(p == self.p["ssh_port"] for _a, p in listeners) else (listeners[0][1] if listeners else self.p["ssh_port"])
+        port = (
+            self.p["ssh_port"]
+            if any(p == self.p["ssh_port"] for _a, p in listeners)
+            else (listeners[0][1] if listeners else self.p["ssh_port"])
+        )
         address = next((a for a, p in listeners if p == port), "127.0.0.1")
         address = {"0.0.0.0": "127.0.0.1", "*": "127.0.0.1", "::": "::1"}.get(address, address)  # noqa: S104
         login = self.p["login_user"] or os.environ.get("SUDO_USER") or "root"
         blocks = _ssh.match_blocks(_ssh.config_lines("/etc/ssh/sshd_config", self.reader.read))
         specs, notes = _ssh.connection_specs(blocks, login, _group_members, (address, port))
         # The connection a probe from this host makes, evaluated by sshd -T too.
-        probe_spec = {"user": login, "host": address, "addr": address, "laddr": address, "lport": port, "why": "a client on this host"}
+        probe_spec = {
+            "user": login,
+            "host": address,
+            "addr": address,
+            "laddr": address,
+            "lport": port,
+            "why": "a client on this host",
+        }
         evaluated = []
         for spec in [*specs, probe_spec]:
             effective, spec_error = self.reader.sshd_for(_ssh.spec_argument(spec))
@@ -391,12 +404,16 @@ class OsVerifier:
         elif offered != expected_client:
             problem = f"a client ({self.probe_where}) is offered {','.join(offered)}"
             if self.probe_expected is not None and offered != self.probe_expected:
-                problem += f"; sshd's files say {','.join(self.probe_expected)}: sshd runs an older configuration (reload pending)"
+                problem += (
+                    f"; sshd's files say {','.join(self.probe_expected)}: sshd runs an older configuration (reload pending)"
+                )
         else:
             problem = None
         if problem:
             actual = finding.actual if isinstance(finding.actual, dict) and finding.status == "fail" else {}
-            self.f.override("OS-03", False, {**expected, "methods offered to a client": "publickey"}, {**actual, "client": problem})
+            self.f.override(
+                "OS-03", False, {**expected, "methods offered to a client": "publickey"}, {**actual, "client": problem}
+            )
         elif finding.status == "pass":
             finding.actual = {**finding.actual, "methods offered to a client": ",".join(offered or [])}
 
@@ -421,7 +438,12 @@ class OsVerifier:
                 extra = sorted(set(served.get("hostkeyalgorithms") or []) - set(expected["hostkeyalgorithms"]))
                 expected["served hostkeyalgorithms beyond the list"] = []
                 actual["served hostkeyalgorithms beyond the list"] = extra
-            actual["weak"] = sorted({*actual["weak"], *(a for k in ("kexalgorithms", "ciphers", "macs") for a in _os.weak_algorithms(served.get(k) or []))})
+            actual["weak"] = sorted(
+                {
+                    *actual["weak"],
+                    *(a for k in ("kexalgorithms", "ciphers", "macs") for a in _os.weak_algorithms(served.get(k) or [])),
+                }
+            )
         self.pending(expected, actual)
         self.f.compare("OS-05", expected, actual)
 
@@ -571,7 +593,9 @@ class OsVerifier:
             probe = getattr(self, "probe", None)
             if probe is not None:
                 expected["banner a client is shown"] = text
-                actual["banner a client is shown"] = (probe.get("banner") or "").strip() if probe.get("methods") is not None else probe.get("error")
+                actual["banner a client is shown"] = (
+                    (probe.get("banner") or "").strip() if probe.get("methods") is not None else probe.get("error")
+                )
         self.f.compare("OS-17", expected, actual)
 
     # OS-18

@@ -14,7 +14,7 @@ description:
   - Runs on the controller (an action plugin). Reads the public variables of a layer's role from the
     task's variables, as M(ansible.builtin.validate_argument_spec) does, and checks each against the
     grammar of the place it lands in (the sshd drop-in, sysctl.d, apt.conf.d, a systemd unit,
-    postgresql.conf, pg_hba.conf, an nginx site): ranges, networks read by Python's C(ipaddress),
+    postgresql.conf, pg_hba.conf, an nginx site), that is ranges, networks read by Python's C(ipaddress),
     normalised absolute paths, cipher lists judged by OpenSSL, and no control character anywhere.
   - Returns every variable normalised (C("2222") becomes C(2222), C(false) for a yes/no option becomes
     C("no")); the roles render their files from these values only.

@@ -173,3 +173,81 @@ def test_the_https_server_and_what_it_inherits():
     assert ngx.effective(directives, "add_header", server) == ["X-Frame-Options", "DENY", "always"]
     assert ngx.effective(directives, "limit_req", server) is None  # only in a location
     assert ngx.effective(directives, "ssl_protocols", server) is None
+
+
+OTHER_SITE = """# configuration file /etc/nginx/nginx.conf:
+user www-data;
+pid /run/nginx.pid;
+http {
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+    include /etc/nginx/conf.d/*.conf;
+    include /etc/nginx/sites-enabled/*;
+}
+
+# configuration file /etc/nginx/conf.d/insightengine-hardening.conf:
+server_tokens off;
+server { listen 443 ssl default_server; server_name site.test; }
+
+# configuration file /etc/nginx/sites-enabled/other:
+server {
+    listen [::]:8443 ssl;
+    listen 8443 ssl;
+    server_name other.example www.other.example;
+    ssl_certificate /etc/nginx/tls2/c.pem;
+}
+server { listen 8080; server_name _; }
+"""
+
+
+def test_every_server_that_listens_is_found():
+    directives = ngx.parse_nginx_t(OTHER_SITE)
+    found = {(s["file"], tuple(s["names"]), tuple((x["port"], x["ssl"]) for x in s["listens"])) for s in ngx.sites(directives)}
+    assert found == {
+        ("/etc/nginx/conf.d/insightengine-hardening.conf", ("site.test",), ((443, True),)),
+        ("/etc/nginx/sites-enabled/other", ("other.example", "www.other.example"), ((8443, True), (8443, True))),
+        ("/etc/nginx/sites-enabled/other", ("_",), ((8080, False),)),
+    }
+
+
+def test_http_level_directives_say_where_they_are():
+    directives = ngx.parse_nginx_t(OTHER_SITE)
+    level = ngx.http_level(directives, exclude_file="/etc/nginx/conf.d/insightengine-hardening.conf")
+    assert level["ssl_protocols"] == [{"file": "/etc/nginx/nginx.conf", "args": ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]}]
+    assert "server_tokens" not in level  # only the role's own file sets it
+    assert "server_tokens" in ngx.http_level(directives)
+    assert ngx.loaded_files(OTHER_SITE, directives) == [
+        "/etc/nginx/conf.d/insightengine-hardening.conf",
+        "/etc/nginx/nginx.conf",
+        "/etc/nginx/sites-enabled/other",
+        "/etc/nginx/tls2/c.pem",
+    ]
+
+
+def test_a_file_newer_than_the_newest_worker_means_a_reload_is_pending(tmp_path):
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\n")
+    text = f"# configuration file {conf}:\npid /run/test.pid;\n"
+
+    class Host:
+        def __init__(self, started: float):
+            self.files = {
+                "/run/test.pid": "100\n",
+                "/proc/stat": "btime 1000\n",
+                "/proc/200/stat": f"200 (nginx) S 100 {'0 ' * 17}{int((started - 1000) * 100)} 0",
+            }
+
+        def read(self, path):
+            return self.files.get(path)
+
+        def list_dir(self, directory, suffix=""):
+            return ["/proc/200", "/proc/self"]
+
+        def clock_ticks(self):
+            return 100
+
+        def mtime(self, path):
+            return conf.stat().st_mtime if path == str(conf) else None
+
+    directives = ngx.parse_nginx_t(text)
+    assert ngx.reload_pending(Host(conf.stat().st_mtime + 30), text, directives)["pending"] is False
+    assert ngx.reload_pending(Host(conf.stat().st_mtime - 30), text, directives) == {"pending": True, "newer": [str(conf)]}

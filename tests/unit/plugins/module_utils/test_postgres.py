@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
 
 FIXTURES = Path(__file__).parent / "fixtures" / "postgres"
@@ -318,3 +319,88 @@ def test_a_dm_crypt_layer_under_the_data_directory_is_found():
     host.outputs[("/usr/bin/findmnt", "-n", "-o", "SOURCE,FSTYPE", "-T", "/var/lib/postgresql")] = (0, "overlay overlay\n", "")
     state = pg.storage_encryption(host, "/var/lib/postgresql")
     assert state["encrypted"] is None and "not a block device" in state["reason"]
+
+
+# --- pg_hba.conf lines others wrote ------------------------------------------------------
+
+MANAGED = ["local all postgres peer", "hostssl insightengine insightengine_app 10.0.2.0/24 scram-sha-256"]
+DEBIAN_DEFAULT = """# comment
+local   all             postgres                                peer
+local   all             all                                     peer
+host    all             all             127.0.0.1/32            scram-sha-256
+host    all             all             ::1/128                 scram-sha-256
+local   replication     all                                     peer
+host    replication     all             127.0.0.1/32            scram-sha-256
+host    replication     all             ::1/128                 scram-sha-256
+"""
+
+
+def test_a_takeover_keeps_compliant_lines_and_drops_the_distribution_defaults():
+    text = DEBIAN_DEFAULT + "hostssl replication replicator 10.1.2.0/24 scram-sha-256\n"
+    result = pg.hba_analysis(text, MANAGED, [])
+    assert result["kept"] == [
+        "local all all peer",
+        "local replication all peer",
+        "hostssl replication replicator 10.1.2.0/24 scram-sha-256",
+    ]
+    assert [d["text"] for d in result["dropped"]] == [
+        "host all all 127.0.0.1/32 scram-sha-256",
+        "host all all ::1/128 scram-sha-256",
+        "host replication all 127.0.0.1/32 scram-sha-256",
+        "host replication all ::1/128 scram-sha-256",
+    ]
+    assert result["foreign_noncompliant"] == []
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("host all all 0.0.0.0/0 trust", "trust"),
+        ("hostssl all all 10.0.0.0/8 md5", "md5"),
+        ("host all monitor 10.0.0.0/8 scram-sha-256", "without TLS"),
+        ("hostnossl all all 10.0.0.0/8 scram-sha-256", "without TLS"),
+        ("hostssl all all all scram-sha-256", "accepts all"),
+        ("hostssl all all 10.0.0.0 255.0.0.0 password", "password"),
+        ("local all all ident", "ident"),
+        ("include_dir /etc/postgresql/hba.d", "includes"),
+    ],
+)
+def test_lines_that_break_pg_03_are_named(line, problem):
+    result = pg.hba_analysis(line + "\n", MANAGED, [])
+    assert [r["text"] for r in result["foreign_noncompliant"]] == [" ".join(line.split())]
+    assert problem in result["foreign_noncompliant"][0]["problem"]
+
+
+def test_a_listed_line_is_dropped_explicitly():
+    result = pg.hba_analysis("host   all  all  0.0.0.0/0   trust  # added by hand\n", MANAGED, ["host all all 0.0.0.0/0 trust"])
+    assert result["foreign_noncompliant"] == [] and [d["text"] for d in result["dropped"]] == ["host all all 0.0.0.0/0 trust"]
+
+
+def test_the_roles_own_block_is_replaced_and_lines_after_it_are_judged():
+    text = (
+        f"{pg.HBA_BEGIN}\nhostssl insightengine insightengine_app 10.9.9.0/24 scram-sha-256\n{pg.HBA_END}\n"
+        f"{pg.HBA_KEPT_BEGIN}\nlocal all all peer\n{pg.HBA_KEPT_END}\n"
+        "hostnossl all all 0.0.0.0/0 reject\nhost all all 0.0.0.0/0 trust\n"
+    )
+    result = pg.hba_analysis(text, [*MANAGED, "hostnossl all all 0.0.0.0/0 reject"], [])
+    assert result["managed_format"] and result["kept"] == ["local all all peer"]  # the old network line is the role's own
+    assert [r["text"] for r in result["foreign_noncompliant"]] == ["host all all 0.0.0.0/0 trust"]
+
+
+def test_a_file_an_earlier_version_rendered_whole_is_the_roles_own():
+    text = (
+        f"{pg.HBA_OLD_HEADER} and\nhostssl insightengine insightengine_app 10.9.9.0/24 scram-sha-256\n"
+        "host all all 0.0.0.0/0 trust\n"
+    )
+    result = pg.hba_analysis(text, MANAGED, [])
+    assert result["kept"] == [] and [r["text"] for r in result["foreign_noncompliant"]] == ["host all all 0.0.0.0/0 trust"]
+
+
+def test_reload_pending_compares_the_files_with_the_last_load(tmp_path):
+    conf = tmp_path / "postgresql.conf"
+    conf.write_text("ssl = on\n")
+    host = _os.HostReader(run=lambda cmd: (1, "", ""), which=lambda name: None)
+    loaded = conf.stat().st_mtime + 5
+    assert pg.reload_pending(host, {"loaded": loaded, "config_file": str(conf), "files": [str(conf)]})["pending"] is False
+    result = pg.reload_pending(host, {"loaded": loaded - 60, "config_file": str(conf), "files": [str(conf)]})
+    assert result == {"pending": True, "newer": [str(conf)]}

@@ -131,6 +131,8 @@ def params(site: Site, tls_files) -> dict:
         "acme_path": "",
         "protocols": ["TLSv1.2", "TLSv1.3"],
         "ciphers": "",
+        "ecdh_curve": "",
+        "site_file": "/etc/nginx/conf.d/insightengine-hardening.conf",
         "certificate": {"cert_file": str(cert), "key_file": str(key), "min_days_left": 14},
         "headers": HEADERS,
         "hsts_min_age": 31536000,
@@ -204,3 +206,31 @@ def test_limits_other_than_asked_fail_ngx_09_and_10(site, tls_files):
         site, tls_files, rate_limit={"rate": "50r/s", "burst": 10, "conn": 20}, client_limits={"client_max_body_size": "1m"}
     )
     assert result["NGX-09"] == result["NGX-10"] == "fail"
+
+
+def test_a_second_tls_site_without_the_headers_fails_by_name(site, tls_files):
+    other = Site()
+    other.headers, other.error_headers = {}, {}
+    https = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(other, tls=True))
+    https.socket = site.context.wrap_socket(https.socket, server_side=True)
+    threading.Thread(target=https.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        port = https.server_address[1]
+        host = RecordedNginx("debian13", site.ports[1])
+        host.dump += (
+            f"\n# configuration file /etc/nginx/sites-enabled/other:\n"
+            f"server {{\n    listen {port} ssl;\n    server_name other.test;\n    ssl_certificate {tls_files[0]};\n}}\n"
+        )
+        p = params(site, tls_files)
+        findings = Findings("nginx", ngx.CATALOG, {})
+        NginxVerifier(p, host, findings).run()
+        result = {f.control.id: f for f in findings.findings()}
+        label = f"other.test (https://127.0.0.1:{port}, /etc/nginx/sites-enabled/other)"
+        for cid in ("NGX-05", "NGX-06"):
+            assert result[cid].status == "fail"
+            assert any(key.startswith(label) for key in result[cid].actual), result[cid].actual
+        assert result["NGX-09"].status == "fail"
+        assert result["NGX-09"].actual["other sites on this host"] == {label: "no limit_req or limit_conn"}
+        assert result["NGX-02"].status == "pass"  # it refuses TLS 1.0 and 1.1 like the role's site
+    finally:
+        https.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,15 @@ from ansible_collections.insightengine.hardening.plugins.module_utils._findings 
 from ansible_collections.insightengine.hardening.plugins.modules.os_verify import OsVerifier
 
 FIXTURES = Path(__file__).parents[1] / "module_utils" / "fixtures"
+BANNER = (
+    "Authorized uses only. All activity on this system may be monitored and\n"
+    "recorded. Disconnect now if you are not an authorized user."
+)
 
 
 BINARIES = {
     "sshd": "/usr/sbin/sshd",
+    "ssh": "/usr/bin/ssh",
     "ufw": "/usr/sbin/ufw",
     "ss": "/usr/bin/ss",
     "systemctl": "/usr/bin/systemctl",
@@ -38,8 +44,19 @@ class RecordedHost(_os.HostReader):
             ("/usr/bin/systemd-detect-virt", "--container"): f"{container}\n" if container else "none\n",
         }
 
+        probe = (FIXTURES / f"ssh_probe_{'hardened_' if state == 'hardened' else ''}{release}.txt").read_text()
+        # sshd -T -C SPEC: the same settings unless a test adds Match-block effects.
+        self.match_effects: list[tuple[t.Callable[[str], bool], str]] = []
+
         def run(cmd):
+            if cmd[:3] == ["/usr/sbin/sshd", "-T", "-C"]:
+                extra = "".join(lines for applies, lines in self.match_effects if applies(cmd[3]))
+                return 0, extra + outputs[("/usr/sbin/sshd", "-T")], ""
+            if cmd[:2] == ["/usr/bin/ssh", "-vv"]:
+                return 255, "", self.probe
             return (0, outputs[tuple(cmd)], "") if tuple(cmd) in outputs else (1, "", f"unexpected {cmd}")
+
+        self.probe = probe
 
         super().__init__(
             run=run,
@@ -49,8 +66,8 @@ class RecordedHost(_os.HostReader):
             "/etc/login.defs": (FIXTURES / f"login_defs_{release}.txt").read_text(),
             "/etc/pam.d/common-session": "session optional pam_umask.so\n",
             "/etc/security/limits.d/10-insightengine-hardening.conf": "*    hard    core    0\nroot hard    core    0\n",
-            "/etc/issue": "Authorized uses only.\n",
-            "/etc/issue.net": "Authorized uses only.\n",
+            "/etc/issue": BANNER + "\n",
+            "/etc/issue.net": BANNER + "\n",
             "/etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3\n",
             "/etc/security/pwquality.conf.d/10-x.conf": "minlen = 14\nenforce_for_root\n",
             "/etc/modprobe.d/x.conf": "install sctp /bin/false\n",
@@ -76,6 +93,8 @@ PARAMS = {
     "packages_absent": ["telnet", "rsh-client"],
     "no_recommends": True,
     "ssh_port": 2222,
+    "ssh_dropin": "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf",
+    "login_user": "operator",
     "ssh_crypto": {},
     "ssh_settings": {"maxauthtries": "3", "x11forwarding": "no"},
     "ssh_allow_users": [],
@@ -88,7 +107,7 @@ PARAMS = {
     "umask": "027",
     "password_aging": {"PASS_MAX_DAYS": "365"},
     "file_permissions": [{"path": "/etc/crontab", "mode": "0600", "owner": "root", "group": "root"}],
-    "banner": "Authorized uses only.",
+    "banner": BANNER,
     "ssh_banner": True,
     "kernel_modules_disabled": ["sctp"],
     "password_quality": {"minlen": 14, "enforce_for_root": 1},
@@ -119,8 +138,8 @@ def test_a_hardened_host_passes(release):
 def test_a_stock_sshd_fails_the_ssh_controls(release):
     results = verify(RecordedHost(release, state="stock"))
     assert results["OS-02"]["status"] == "fail"
-    assert results["OS-02"]["actual"] == {"permitrootlogin": "without-password"}
-    assert results["OS-03"]["actual"]["passwordauthentication"] == "yes"
+    assert results["OS-02"]["actual"]["permitrootlogin"].startswith("without-password for root from 203.0.113.1")
+    assert results["OS-03"]["actual"]["passwordauthentication"].startswith("yes for operator")
     assert results["OS-04"]["actual"]["configured"] == [22]
     assert "ecdh-sha2-nistp256" in results["OS-05"]["actual"]["weak"]
 
@@ -177,3 +196,46 @@ def test_a_dictionary_check_without_a_dictionary_fails_os_19():
     results = verify(NoDictionary("debian12"))
     assert results["OS-19"]["status"] == "fail"
     assert results["OS-19"]["actual"] == {"cracklib dictionary": False}
+
+
+# --- what a client gets: Match blocks, the running sshd -----------------------------
+
+
+def test_a_match_block_that_allows_password_login_fails_os_03():
+    host = RecordedHost("debian13")
+    host.files["/etc/ssh/sshd_config"] = (
+        "PasswordAuthentication no\nMatch User alice Address 10.9.0.0/16\n    PasswordAuthentication yes\n"
+    )
+    host.match_effects.append((lambda spec: "user=alice" in spec and "addr=10.9.0.1" in spec, "passwordauthentication yes\n"))
+    results = verify(host)
+    assert results["OS-03"]["status"] == "fail"
+    actual = results["OS-03"]["actual"]["passwordauthentication"]
+    assert actual.startswith("yes for alice from 10.9.0.1 to port 2222 (Match User alice Address 10.9.0.0/16")
+    assert results["OS-02"]["status"] == "pass"  # the block does not let root in
+
+
+def test_a_match_block_that_lets_root_in_fails_os_02():
+    host = RecordedHost("debian12")
+    host.files["/etc/ssh/sshd_config"] = "Match Address 192.0.2.0/24\n    PermitRootLogin yes\n"
+    host.match_effects.append((lambda spec: "user=root" in spec and "addr=192.0.2.1" in spec, "permitrootlogin yes\n"))
+    results = verify(host)
+    assert results["OS-02"]["status"] == "fail"
+    assert "root from 192.0.2.1" in results["OS-02"]["actual"]["permitrootlogin"]
+
+
+def test_a_client_offered_passwords_by_a_stale_sshd_fails_os_03():
+    host = RecordedHost("debian12")
+    host.probe = (FIXTURES / "ssh_probe_debian12.txt").read_text()  # the stock sshd still running
+    results = verify(host)
+    assert results["OS-03"]["status"] == "fail"
+    client = results["OS-03"]["actual"]["client"]
+    assert "is offered password,publickey" in client and "reload pending" in client
+
+
+def test_the_served_banner_and_algorithms_are_what_a_client_sees():
+    host = RecordedHost("debian13")
+    results = verify(host, ssh_crypto={"ciphers": ["chacha20-poly1305@openssh.com"]})
+    assert results["OS-05"]["status"] == "fail"  # the probe saw six ciphers, not the one asked for
+    assert results["OS-05"]["actual"]["served ciphers"][0] == "chacha20-poly1305@openssh.com"
+    assert verify(host)["OS-17"]["status"] == "pass"
+    assert verify(host, banner="Another banner")["OS-17"]["status"] == "fail"

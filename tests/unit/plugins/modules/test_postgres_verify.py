@@ -45,6 +45,8 @@ class RecordedServer(_os.HostReader):
             return 0, json.dumps(self.data["lsclusters"]), ""
         if "psql" in cmd:
             sql = cmd[-1]
+            if "pg_conf_load_time" in sql:  # loaded just now: nothing newer
+                return 0, json.dumps({"loaded": time.time(), "config_file": "/nonexistent", "files": [], "ssl_files": []}), ""
             for marker, key in (
                 ("schema_owner", "objects"),
                 ("pg_settings", "settings"),
