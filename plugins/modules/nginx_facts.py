@@ -34,6 +34,10 @@ options:
     type: list
     elements: str
     default: []
+  site_file:
+    description: The role's own site file, left out of RV(http_directives).
+    type: str
+    default: /etc/nginx/conf.d/insightengine-hardening.conf
 seealso:
   - module: insightengine.hardening.nginx_verify
 """
@@ -70,10 +74,29 @@ files:
   type: dict
   returned: always
 certificate:
-  description: C(days_left) until the certificate expires and its C(ocsp_uri) (empty when it has none).
+  description: C(days_left) until the certificate expires, its C(ocsp_uri) (empty when it has none) and its C(names).
   type: dict
   returned: always
-  sample: {days_left: 824.9, ocsp_uri: ""}
+  sample: {days_left: 824.9, ocsp_uri: "", names: ["DNS:web1.example.com"]}
+http_directives:
+  description:
+    - Directives set in the http block (inherited by every server), by name, with the file and arguments.
+    - The role's own file is left out.
+  type: dict
+  returned: always
+  sample: {ssl_protocols: [{file: /etc/nginx/nginx.conf, args: [TLSv1.2, TLSv1.3]}]}
+main_file:
+  description: nginx's main configuration file (the first file C(nginx -T) prints).
+  type: str
+  returned: always
+  sample: /etc/nginx/nginx.conf
+reload_pending:
+  description:
+    - Whether a file nginx reads is newer than its newest worker (nginx starts new workers on every
+      successful reload), with the C(newer) files; null when nginx does not run.
+  type: dict
+  returned: always
+  sample: {pending: false, newer: []}
 packages_missing:
   description: Packages of O(packages) that are not installed.
   type: list

@@ -55,6 +55,16 @@ options:
     description: NGX-03. The C(ssl_ciphers) value nginx must use for TLS 1.2.
     type: str
     default: ""
+  ecdh_curve:
+    description: NGX-03. The C(ssl_ecdh_curve) value nginx must use; empty to not check it.
+    type: str
+    default: ""
+  site_file:
+    description:
+      - The role's own site file. Every server block of other files that listens is judged too, as a
+        client of its own name and port; a site that breaks a control fails it, by name.
+    type: str
+    default: /etc/nginx/conf.d/insightengine-hardening.conf
   certificate:
     description: NGX-04. C(cert_file), C(key_file), C(min_days_left).
     type: dict

@@ -22,6 +22,10 @@ description:
   - For each requested kernel parameter, whether it exists, its live value, whether it can be
     written here, and whether a container shares it with its host.
   - For each requested path, its mode and owner.
+  - The SSH connection the module runs under (the client's address as sshd sees it), and whether sshd
+    runs an older configuration than its files (a reload is pending).
+  - What purging unwanted packages would also remove (C(apt-get -s purge)), and the host keys sshd
+    would load.
 author:
   - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
@@ -95,6 +99,19 @@ options:
     type: list
     elements: str
     default: []
+  host_keys:
+    description:
+      - Host key files sshd is to load; RV(host_keys) says, per file, whether it exists and what
+        C(ssh-keygen -l) reads in it (type and bits).
+    type: list
+    elements: path
+    default: []
+  dropin:
+    description:
+      - The sshd drop-in the os role writes. Its own C(AllowUsers)/C(AllowGroups) are told apart from
+        others' (RV(sshd_access)), and C(sshd_config) must include it (RV(sshd.includes_dropin)).
+    type: path
+    default: /etc/ssh/sshd_config.d/00-insightengine-hardening.conf
 seealso:
   - module: insightengine.hardening.os_verify
 """
@@ -143,8 +160,10 @@ login:
     authorized_keys_files: [/home/deploy/.ssh/authorized_keys]
     keys_command: false
     allowed: true
+    allowed_reason: allowed
     ssh_clients: [192.0.2.7]
     ssh_clients_allowed: true
+    peer: {address: 192.0.2.7, local_address: 192.0.2.10, local_port: 22}
 sshd:
   description: The effective C(sshd) configuration and listeners.
   type: dict
@@ -170,6 +189,18 @@ sshd:
     version:
       description: The OpenSSH version (major.minor), null when not installed.
       type: str
+    files:
+      description: The configuration files sshd reads (sshd_config and what it includes).
+      type: list
+      elements: str
+    includes_dropin:
+      description: Whether sshd_config includes O(dropin).
+      type: bool
+    reload_pending:
+      description:
+        - Whether a file sshd reads (or a host key) is newer than its pid file, which sshd rewrites on
+          every start and reload; null when that cannot be told (socket activation, sshd not running).
+      type: bool
   sample:
     installed: true
     error: null
@@ -177,6 +208,23 @@ sshd:
     listening: [22]
     socket_activated: false
     version: "9.2"
+sshd_access:
+  description:
+    - C(AllowUsers)/C(AllowGroups) entries other files set (the effective lists for the login user's
+      connection, minus O(dropin)'s own), and the C(DenyUsers)/C(DenyGroups) in effect.
+  type: dict
+  returned: always
+  sample: {others_allowusers: [], others_allowgroups: [], denyusers: [], denygroups: []}
+host_keys:
+  description: Per path in O(host_keys), C(exists), C(type) (C(ED25519), C(RSA), ...), C(bits) and the error, if any.
+  type: dict
+  returned: always
+  sample: {/etc/ssh/ssh_host_ed25519_key: {exists: true, type: ED25519, bits: 256, error: null}}
+systemd:
+  description: What the systemd manager runs with (C(DefaultLimitCORE)).
+  type: dict
+  returned: always
+  sample: {DefaultLimitCORE: "0"}
 ssh_supported:
   description: Algorithms the installed OpenSSH supports, from C(ssh -Q).
   type: dict
@@ -205,6 +253,10 @@ ufw:
       type: str
     rules:
       description: Every incoming rule ufw holds (active or not), with C(action), C(proto), C(port), C(from), C(comment).
+      type: list
+      elements: dict
+    wanted:
+      description: O(firewall_rules), with the port C({sshd}) replaced by the ports sshd is configured for.
       type: list
       elements: dict
     missing:
@@ -252,10 +304,12 @@ files:
   sample:
     /etc/issue: {exists: true, mode: "0644", owner: root, group: root, is_dir: false, sha1: "0b8d5c..."}
 packages:
-  description: C(missing) packages of O(packages_present), C(unwanted) installed packages of O(packages_absent).
+  description:
+    - C(missing) packages of O(packages_present), C(unwanted) installed packages of O(packages_absent),
+      and C(removal), what purging the unwanted ones would remove (C(apt-get -s purge)).
   type: dict
   returned: always
-  sample: {missing: [ufw], unwanted: [telnet]}
+  sample: {missing: [ufw], unwanted: [telnet], removal: {purge: [telnet], removes: [telnet], error: null}}
 login_defs:
   description: The effective settings of /etc/login.defs (the last value of each name).
   type: dict

@@ -16,7 +16,11 @@ description:
     (C(pass), C(fail) or C(skipped) with a reason), what was expected, what was found and how to
     fix it.
   - Reads what the system really uses, not the files a role wrote.
-    SSH from C(sshd -T) and the ports C(sshd) listens on; the firewall from C(ufw status verbose);
+    SSH from C(sshd -T -C) for every connection a C(Match) block can change (the login user, root,
+    each user and group a block names, its addresses and ports), and as a client on the host sees it
+    (C(ssh -vv) authenticating with nothing, to the running sshd - the algorithms it offers, the
+    authentication methods, the banner); a file newer than sshd's last reload fails the SSH controls;
+    the ports C(sshd) listens on; the firewall from C(ufw status verbose);
     updates from C(apt-config dump) and systemd timers; packages from C(dpkg-query);
     kernel parameters from C(/proc/sys); core dump limits from systemd's manager and pam_limits.
   - Never changes anything. In a container, kernel parameters that the host kernel owns are skipped
@@ -40,6 +44,16 @@ options:
     description: OS-04. The only port C(sshd) may be configured for and listen on.
     type: int
     default: 22
+  ssh_dropin:
+    description: The drop-in the os role writes (its changes count for the reload check).
+    type: path
+    default: /etc/ssh/sshd_config.d/00-insightengine-hardening.conf
+  login_user:
+    description:
+      - The account whose connection sshd is evaluated for (with root, and each user and group a
+        C(Match) block names), and whom the client probe authenticates as. Empty means C(SUDO_USER) or root.
+    type: str
+    default: ""
   ssh_crypto:
     description:
       - OS-05. The exact algorithm lists C(sshd -T) must report, keyed by C(sshd -T) option name

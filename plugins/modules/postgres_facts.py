@@ -101,6 +101,16 @@ options:
     description: Status file the restore test writes.
     type: str
     default: /var/lib/postgresql/insightengine-restore-test.json
+  hba_managed:
+    description: The pg_hba.conf records the role writes itself (fields separated by one space).
+    type: list
+    elements: str
+    default: []
+  hba_drop:
+    description: Records of the current pg_hba.conf to drop although they break PG-03 (RV(hba.dropped)).
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: insightengine.hardening.postgres_verify
 """
@@ -193,11 +203,32 @@ certificate_days_left:
   description: Days until the certificate expires, or null when it cannot be read.
   type: float
   returned: always
-units:
-  description: C(enabled) and C(active) state of each unit.
+certificate_names:
+  description: The subject alternative names of the certificate, null when it cannot be read.
+  type: list
+  elements: str
+  returned: always
+  sample: ["DNS:db1", "DNS:localhost", "IP:127.0.0.1"]
+reload_pending:
+  description:
+    - Whether the server runs an older configuration than its files - C(newer), the files changed after
+      C(pg_conf_load_time()), and C(logins), logins a client on the host got although pg_hba.conf refuses them.
   type: dict
   returned: always
-  sample: {insightengine-pg-backup.timer: {enabled: enabled, active: active}}
+  sample: {pending: false, newer: []}
+hba:
+  description:
+    - The current pg_hba.conf, split into the role's own records and others'. Others' records that meet
+      PG-03 are C(kept); the distribution's loopback defaults and O(hba_drop) are C(dropped); the rest are
+      C(foreign_noncompliant), each with its line and problem.
+  type: dict
+  returned: always
+  sample: {file: /etc/postgresql/15/main/pg_hba.conf, kept: [local all all peer], dropped: [], foreign_noncompliant: []}
+units:
+  description: C(enabled) and C(active) state of each unit, and whether systemd needs a daemon-reload for it.
+  type: dict
+  returned: always
+  sample: {insightengine-pg-backup.timer: {enabled: enabled, active: active, need_daemon_reload: false}}
 packages_missing:
   description: Packages of O(packages) that are not installed.
   type: list

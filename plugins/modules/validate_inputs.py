@@ -18,7 +18,7 @@ description:
     normalised absolute paths, cipher lists judged by OpenSSL, and no control character anywhere.
   - Returns every variable normalised (C("2222") becomes C(2222), C(false) for a yes/no option becomes
     C("no")); the roles render their files from these values only.
-  - With O(host), also runs the layer's checks that need the host, on what its info module read:
+  - With O(host), also runs the layer's checks that need the host, on what its info module read, such as
     changes that would lock the SSH login user out, clusters that cannot be taken over, configuration
     that cannot be validated.
   - Fails with one sentence per problem, each starting with the variable's name. Secrets are never

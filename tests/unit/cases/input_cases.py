@@ -1,0 +1,126 @@
+"""The validators' case tables and the enumeration of every role option
+with a smuggled directive, shared by the unit tests and the Molecule
+bad-input step (which runs them on real hosts)."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import typing as t
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _inputs as v
+
+ROOT = Path(__file__).resolve().parents[3]
+CASES = Path(__file__).resolve().parent
+LAYERS = ("os", "postgres", "nginx")
+# What a valid value looks like where a default is empty (the injection
+# test appends its directive to these).
+EXAMPLES: dict[str, t.Any] = {
+    "os_ssh_allow_users": ["deploy"],
+    "os_ssh_allow_groups": ["admins"],
+    "os_ssh_login_user": "deploy",
+    "os_auto_updates_mail": "root",
+    "os_sysctl_overrides": {"kernel.sysrq": 0},
+    "postgres_version": "15",
+    "postgres_client_networks": ["10.0.2.0/24"],
+    "postgres_ssl_cert_file": "/etc/ssl/db.crt",
+    "postgres_ssl_key_file": "/etc/ssl/db.key",
+    "postgres_ssl_ca_file": "/etc/ssl/ca.crt",
+    "postgres_ssl_root_cert": "/etc/ssl/root.crt",
+    "postgres_ssl_cert_subject_alt_names": ["DNS:db1.example.com"],
+    "postgres_hba_rules": [
+        {"type": "hostssl", "database": "all", "user": "monitor", "address": "10.0.3.0/24", "method": "scram-sha-256"}
+    ],
+    "postgres_hba_drop": ["host all all 0.0.0.0/0 trust"],
+    "postgres_app_password": "Correct-Horse-Battery-4242",
+    "postgres_owner_password": "Another-Strong-Passw0rd-99",
+    "postgres_superusers_allowed": ["admin"],
+    "postgres_storage_encryption_elsewhere": "EBS encryption",
+    "nginx_acme_challenge_dir": "/srv/acme",
+    "nginx_ssl_cert_file": "/etc/ssl/site.crt",
+    "nginx_ssl_key_file": "/etc/ssl/site.key",
+    "nginx_waf_elsewhere": "Cloudflare WAF",
+    "nginx_waf_rule_exclusions": [942100],
+    "nginx_server_names": ["site.example.com"],
+}
+DIRECTIVE = "\nMatch User root\n    PermitRootLogin yes"
+
+
+def layer_module(layer: str):
+    return importlib.import_module(f"ansible_collections.insightengine.hardening.plugins.module_utils._{layer}_inputs")
+
+
+def options(layer: str) -> dict[str, dict[str, t.Any]]:
+    spec = yaml.safe_load((ROOT / "roles" / layer / "meta" / "argument_specs.yml").read_text())
+    return spec["argument_specs"]["main"]["options"]
+
+
+def defaults(layer: str) -> dict[str, t.Any]:
+    values = yaml.safe_load((ROOT / "roles" / layer / "defaults" / "main.yml").read_text())
+    values.update({k: val for k, val in EXAMPLES.items() if k.startswith(layer + "_") and k == "nginx_server_names"})
+    return values
+
+
+def validate(layer: str, changes: dict[str, t.Any]) -> v.Inputs:
+    module = layer_module(layer)
+    inputs = v.Inputs(module.SPEC, {**defaults(layer), **changes}, getattr(module, "SECRETS", ()))
+    module.check(inputs)
+    return inputs
+
+
+def table(layer: str, kind: str) -> list[dict[str, t.Any]]:
+    return yaml.safe_load((CASES / f"{layer}.yml").read_text())[kind]
+
+
+def injections(layer: str) -> list[tuple[str, t.Any]]:
+    """For every option of the role, values that carry a directive after a
+    newline (or, for free text, a terminal escape): in the option itself, in
+    each list element, in each key and value of a mapping, in each field of
+    a list of mappings."""
+    cases: list[tuple[str, t.Any]] = []
+    module = layer_module(layer)
+    multiline = set(getattr(module, "MULTILINE", ()))
+    base = defaults(layer)
+    for name, option in options(layer).items():
+        example = copy.deepcopy(EXAMPLES.get(name, base.get(name)))
+        kind = option.get("type", "str")
+        payload = "\x1b]0;owned\x07" if name in multiline else DIRECTIVE
+        if kind in ("str", "path", "raw"):
+            cases.append((name, f"{example}{payload}"))
+        elif kind in ("int", "bool"):
+            cases.append((name, f"{str(example).lower()}{payload}"))
+        elif kind == "list" and option.get("elements") == "dict":
+            element = (example or [{}])[0]
+            for field, value in element.items():
+                if isinstance(value, (str, int)):
+                    cases.append((name, [{**element, field: f"{value}{payload}"}]))
+        elif kind == "list":
+            first = (example or ["x"])[0]
+            cases.append((name, [f"{first}{payload}"]))
+        elif kind == "dict":
+            key, value = next(iter((example or {"a.b": 1}).items()))
+            cases.append((name, {f"{key}{payload}": value}))
+            cases.append((name, {key: f"{value}{payload}"}))
+        else:
+            raise AssertionError(f"{name}: type {kind} has no injection case")
+    return cases
+
+
+def with_partners(name: str, value: t.Any) -> dict[str, t.Any]:
+    """The variables a case sets: options that only count together with
+    another one get a valid partner."""
+    changes = {name: value}
+    if name in ("postgres_ssl_cert_file", "postgres_ssl_key_file"):
+        changes = {"postgres_ssl_cert_file": "/etc/ssl/db.crt", "postgres_ssl_key_file": "/etc/ssl/db.key", name: value}
+    if name in ("nginx_ssl_cert_file", "nginx_ssl_key_file"):
+        changes = {"nginx_ssl_cert_file": "/etc/ssl/site.crt", "nginx_ssl_key_file": "/etc/ssl/site.key", name: value}
+    return changes
+
+
+def bad_inputs(layer: str) -> list[tuple[dict[str, t.Any], str]]:
+    """Every case that must be refused: (variables, the name the error starts with)."""
+    refused = [(case["vars"], case["error"]) for case in table(layer, "refused")]
+    return refused + [(with_partners(name, value), name) for name, value in injections(layer)]
