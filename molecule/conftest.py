@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -78,6 +79,11 @@ class PlaybookRun:
         return "\n".join(messages)
 
 
+SHARED = Path(__file__).parent / "shared"
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "unit" / "cases"))
+from input_cases import bad_inputs  # noqa: E402
+
+
 def run_playbook(
     playbook: str | Path,
     *,
@@ -87,8 +93,15 @@ def run_playbook(
     limit: str | None = None,
     inventory: str | Path | None = None,
     timeout: int = 900,
+    interrupt_after: str | None = None,
+    forks: int | None = None,
 ) -> PlaybookRun:
+    """ansible-playbook through the json callback. interrupt_after: kill the
+    run (SIGKILL to its process group) right after a task whose name holds
+    this text changed something, before any handler runs."""
     cmd = ["ansible-playbook", "-i", str(inventory or INVENTORY), str(playbook)]
+    if forks:
+        cmd += ["--forks", str(forks)]
     if check:
         cmd.append("--check")
     if diff:
@@ -104,7 +117,23 @@ def run_playbook(
         ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report",
         ANSIBLE_DEPRECATION_WARNINGS="0",
     )
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    if interrupt_after:
+        mark = EPHEMERAL_DIR / "interrupted"
+        mark.unlink(missing_ok=True)
+        env.update(
+            ANSIBLE_CALLBACK_PLUGINS=str(SHARED / "callback"),
+            ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report,interrupt",
+            INSIGHTENGINE_INTERRUPT_AFTER=interrupt_after,
+            INSIGHTENGINE_INTERRUPT_MARK=str(mark),
+        )
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, start_new_session=bool(interrupt_after)
+    )
+    if interrupt_after:
+        assert (EPHEMERAL_DIR / "interrupted").exists(), (
+            f"the run was not interrupted after {interrupt_after!r}: {proc.stdout[-2000:]}"
+        )
+        return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, {})
     # The json callback prints one document; the report callback adds lines after it.
     start = proc.stdout.find("{")
     try:
@@ -268,3 +297,44 @@ def ips(hosts) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def converge_playbook() -> Path:
     return SCENARIO_DIR / "converge.yml"
+
+
+def molecule_group_vars() -> dict:
+    """The scenario's inventory group_vars/all (molecule.yml's provisioner.inventory)."""
+    path = Path(INVENTORY).parent / "group_vars" / "all"
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
+def assert_bad_inputs_refused(layer: str, container: str, fingerprint_commands: list[str], extra: dict | None = None) -> int:
+    """The validators' case tables and the enumerated injections, each as
+    one inventory host pointing at the container: every case fails with its
+    variable named and nothing changed, and the container's fingerprint is
+    the same before and after. Returns the number of cases."""
+    cases = bad_inputs(layer, on_host=True)
+    connection = {
+        "ansible_connection": "community.docker.docker",
+        "ansible_host": container,
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
+    hosts = {f"case-{i:03d}": {**connection, **(extra or {}), **variables} for i, (variables, _name) in enumerate(cases)}
+    directory = EPHEMERAL_DIR / f"bad-input-{layer}"
+    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    (directory / "group_vars" / "all.yml").write_text(yaml.safe_dump({**molecule_group_vars(), "layer": layer}))
+    inventory = directory / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}, default_flow_style=False, allow_unicode=False))
+    before = host_fingerprint(container, fingerprint_commands)
+    run = run_playbook(SHARED / "bad_input.yml", inventory=inventory, forks=25, timeout=1800)
+    problems = []
+    for i, (variables, name) in enumerate(cases):
+        host = f"case-{i:03d}"
+        base = re.split(r"[\[. ]", name, maxsplit=1)[0]
+        messages = run.failure_messages(host)
+        if not run.stats.get(host, {}).get("failures"):
+            problems.append(f"{host} {variables!r}: accepted")
+        elif run.changed(host):
+            problems.append(f"{host} {variables!r}: changed {run.changed_tasks(host)}")
+        elif base not in messages:
+            problems.append(f"{host} {variables!r}: the error does not name {base}: {messages[:300]}")
+    assert not problems, "\n".join(problems)
+    assert host_fingerprint(container, fingerprint_commands) == before, "a bad input changed the host"
+    return len(cases)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import socket
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -30,6 +31,19 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
     _VALID_ARGS = frozenset(("layer", "host"))
+
+    def _source_address(self, task_vars: dict) -> str | None:
+        """The address this controller reaches the host from (what sshd sees
+        as the client, unless a jump host or NAT is in between)."""
+        host = self._templar.template(task_vars.get("ansible_host") or task_vars.get("inventory_hostname"))
+        port = int(self._templar.template(task_vars.get("ansible_port") or 22))
+        try:
+            family, _type, _proto, _name, address = socket.getaddrinfo(str(host), port, proto=socket.IPPROTO_UDP)[0]
+            with socket.socket(family, socket.SOCK_DGRAM) as probe:
+                probe.connect(address)  # UDP: no packet is sent
+                return probe.getsockname()[0]
+        except (OSError, ValueError, IndexError):
+            return None
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -51,10 +65,12 @@ class ActionModule(ActionBase):
         if host is not None and not inputs.errors:
             if not isinstance(host, dict):
                 raise AnsibleActionFail("host must be the result of the layer's info module")
+            over_ssh = bool(SSH_CONNECTIONS.fullmatch(str(task_vars.get("ansible_connection") or "ssh")))
             context = {
                 "check_mode": bool(self._task.check_mode or task_vars.get("ansible_check_mode")),
-                "over_ssh": bool(SSH_CONNECTIONS.fullmatch(str(task_vars.get("ansible_connection") or "ssh"))),
+                "over_ssh": over_ssh,
                 "inventory_hostname": task_vars.get("inventory_hostname"),
+                "controller_address": self._source_address(task_vars) if over_ssh else None,
             }
             spec.check_host(inputs, host, context)
 

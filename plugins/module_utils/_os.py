@@ -798,6 +798,10 @@ class HostReader:
                 if target.startswith("socket:[") and target[8:-1] in by_inode:
                     entry = by_inode[target[8:-1]]
                     return {"address": entry["remote"], "local_address": entry["local"], "local_port": entry["local_port"]}
+            environ = (self.read(f"/proc/{pid}/environ") or "").split("\0")
+            connection = next((e.split("=", 1)[1].split() for e in environ if e.startswith("SSH_CONNECTION=")), [])
+            if len(connection) == 4 and connection[3].isdigit():
+                return {"address": connection[0], "local_address": connection[2], "local_port": int(connection[3])}
             stat_text = self.read(f"/proc/{pid}/stat") or ""
             fields = stat_text.rsplit(")", 1)[-1].split()
             if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
@@ -1032,10 +1036,14 @@ def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropi
     pending = None
     if not socket_activated and pid_time is not None and newest is not None:
         pending = newest > pid_time + 0.05
+    own_ports = [
+        int(w[1]) for _p, _n, w in config_lines(dropin, reader.read) if w[0].lower() == "port" and len(w) > 1 and w[1].isdigit()
+    ]
     return {
         "installed": reader.which("sshd") is not None,
         "error": error,
         "ports": ports,
+        "own_ports": own_ports,
         "listening": reader.sshd_listening_ports(),
         "socket_activated": socket_activated,
         "version": reader.openssh_version(),

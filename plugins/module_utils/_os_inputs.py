@@ -506,9 +506,8 @@ def _check_lockout(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str,
             "os_ssh_root_login_disabled_enabled would refuse root over SSH, and root is the account that logs in: "
             "log in as another user with sudo, or set os_ssh_root_login_disabled_enabled: false"
         )
-    peer = login.get("peer")
+    clients = client_addresses(login, context)
     firewall_on = values["os_firewall_policy_enabled"] or values["os_firewall_rules_enabled"]
-    clients = [peer] if peer else (login.get("ssh_clients") or [])
     if over_ssh and firewall_on and not _os.addresses_allowed(clients, values["os_firewall_ssh_from"]):
         inputs.error(
             f"os_firewall_ssh_from ({', '.join(values['os_firewall_ssh_from'])}) leaves out every address connected over SSH "
@@ -516,18 +515,37 @@ def _check_lockout(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str,
         )
     if values["os_ssh_allow_list_enabled"]:
         lists = facts.get("sshd_access") or {}
-        verdict = _ssh.sshd_access(
-            user,
-            login.get("groups") or [],
-            peer,
-            allow_users=(lists.get("others_allowusers") or []) + values["os_ssh_allow_users"],
-            allow_groups=(lists.get("others_allowgroups") or []) + values["os_ssh_allow_groups"],
-            deny_users=lists.get("denyusers") or [],
-            deny_groups=lists.get("denygroups") or [],
-        )
-        if not verdict["allowed"]:
-            where = f" from {peer}" if peer else ""
+        verdicts = [
+            (address, _ssh.sshd_access(
+                user,
+                login.get("groups") or [],
+                address,
+                allow_users=(lists.get("others_allowusers") or []) + values["os_ssh_allow_users"],
+                allow_groups=(lists.get("others_allowgroups") or []) + values["os_ssh_allow_groups"],
+                deny_users=lists.get("denyusers") or [],
+                deny_groups=lists.get("denygroups") or [],
+            ))
+            for address in (clients if over_ssh and clients else [None])
+        ]  # fmt: skip
+        if not any(verdict["allowed"] for _address, verdict in verdicts):
+            address, verdict = verdicts[0]
+            where = f" from {address}" if address else ""
             inputs.error(
                 f"os_ssh_allow_users / os_ssh_allow_groups would exclude {user}{where} "
                 f"(groups: {', '.join(login.get('groups') or [])}): {verdict['reason']}"
             )
+
+
+def client_addresses(login: dict[str, t.Any], context: dict[str, t.Any]) -> list[str]:
+    """The addresses Ansible's SSH session comes from, as sshd sees them: the
+    session the module runs under when it could be read; else this
+    controller's source address when it is among sshd's clients; else every
+    client connected to sshd now."""
+    peer = (login.get("peer") or {}).get("address")
+    if peer:
+        return [peer]
+    clients = login.get("ssh_clients") or []
+    controller = context.get("controller_address")
+    if controller and (controller in clients or not clients):
+        return [controller]
+    return list(clients)

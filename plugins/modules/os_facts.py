@@ -189,6 +189,10 @@ sshd:
     version:
       description: The OpenSSH version (major.minor), null when not installed.
       type: str
+    own_ports:
+      description: The C(Port) lines of O(dropin) (kept when the role no longer manages the port).
+      type: list
+      elements: int
     files:
       description: The configuration files sshd reads (sshd_config and what it includes).
       type: list

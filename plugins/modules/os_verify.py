@@ -304,38 +304,7 @@ class OsVerifier:
                 if self.f.wanted(cid) and (cid != "OS-17" or self.p["ssh_banner"]):
                     self.f.error(cid, error or "sshd configuration unreadable")
             return
-        self.ssh_config = config
-        state = _os.sshd_state(self.reader, config, error, self.p["ssh_dropin"])
-        self.ssh_pending = bool(state["reload_pending"])
-        listeners = self.reader.sshd_listeners()
-        port = (
-            self.p["ssh_port"]
-            if any(p == self.p["ssh_port"] for _a, p in listeners)
-            else (listeners[0][1] if listeners else self.p["ssh_port"])
-        )
-        address = next((a for a, p in listeners if p == port), "127.0.0.1")
-        address = {"0.0.0.0": "127.0.0.1", "*": "127.0.0.1", "::": "::1"}.get(address, address)  # noqa: S104
-        login = self.p["login_user"] or os.environ.get("SUDO_USER") or "root"
-        blocks = _ssh.match_blocks(_ssh.config_lines("/etc/ssh/sshd_config", self.reader.read))
-        specs, notes = _ssh.connection_specs(blocks, login, _group_members, (address, port))
-        # The connection a probe from this host makes, evaluated by sshd -T too.
-        probe_spec = {
-            "user": login,
-            "host": address,
-            "addr": address,
-            "laddr": address,
-            "lport": port,
-            "why": "a client on this host",
-        }
-        evaluated = []
-        for spec in [*specs, probe_spec]:
-            effective, spec_error = self.reader.sshd_for(_ssh.spec_argument(spec))
-            evaluated.append((spec, effective or {}, spec_error))
-        self.ssh_evaluated = evaluated[:-1]
-        self.ssh_notes = notes
-        self.probe = self.reader.ssh_probe(login, address, port) if listeners else None
-        self.probe_expected = _ssh.offered_methods(evaluated[-1][1]) if not evaluated[-1][2] else None
-        self.probe_where = f"{login}@{address}:{port}"
+        self.evaluate_connections(config, error)
 
         if self.f.wanted("OS-02"):
             self.per_connection("OS-02", {"permitrootlogin": "no"}, users=("root",))
@@ -374,6 +343,39 @@ class OsVerifier:
             expected[PENDING] = True
             actual[PENDING] = False
 
+    def evaluate_connections(self, config: dict[str, list[str]], error: str | None) -> None:
+        """sshd -T -C for every connection a Match block can change, and a
+        client's probe of the running sshd for each user involved."""
+        state = _os.sshd_state(self.reader, config, error, self.p["ssh_dropin"])
+        self.ssh_pending = bool(state["reload_pending"])
+        listeners = self.reader.sshd_listeners()
+        port = (
+            self.p["ssh_port"]
+            if any(p == self.p["ssh_port"] for _a, p in listeners)
+            else (listeners[0][1] if listeners else self.p["ssh_port"])
+        )
+        address = next((a for a, p in listeners if p == port), "127.0.0.1")
+        address = {"0.0.0.0": "127.0.0.1", "*": "127.0.0.1", "::": "::1"}.get(address, address)  # noqa: S104
+        login = self.p["login_user"] or os.environ.get("SUDO_USER") or "root"
+        blocks = _ssh.match_blocks(_ssh.config_lines("/etc/ssh/sshd_config", self.reader.read))
+        specs, notes = _ssh.connection_specs(blocks, login, _group_members, (address, port))
+        self.ssh_evaluated = []
+        for spec in specs:
+            effective, spec_error = self.reader.sshd_for(_ssh.spec_argument(spec))
+            self.ssh_evaluated.append((spec, effective or {}, spec_error))
+        self.ssh_notes = notes
+        # A client on this host, as the login user and as each user a Match
+        # block names: what the running sshd offers them, and what its files
+        # say it should (a difference is a reload that did not happen).
+        self.probes = []
+        users = list(dict.fromkeys([login, *(s["user"] for s in specs)]))[:6]
+        for user in users if listeners else []:
+            spec = {"user": user, "host": address, "addr": address, "laddr": address, "lport": port}
+            effective, spec_error = self.reader.sshd_for(_ssh.spec_argument(spec))
+            files_say = _ssh.offered_methods(effective) if effective and not spec_error else None
+            self.probes.append((f"{user}@{address}:{port}", self.reader.ssh_probe(user, address, port), files_say))
+        self.probe = self.probes[0][1] if self.probes else None
+
     def per_connection(self, cid: str, expected: dict[str, str], users: tuple[str, ...] = ()) -> None:
         """Expected sshd -T values for every connection a Match block can
         change (and the default ones): the first connection that differs
@@ -409,27 +411,23 @@ class OsVerifier:
         }
         self.per_connection("OS-03", expected)
         finding = self.f.get("OS-03")
-        if self.probe is None:
-            return
-        offered = self.probe.get("methods")
-        expected_client = ["publickey"]
-        if offered is None:
-            problem = f"{self.probe_where}: no answer ({self.probe.get('error') or 'the probe saw no authentication methods'})"
-        elif offered != expected_client:
-            problem = f"a client ({self.probe_where}) is offered {','.join(offered)}"
-            if self.probe_expected is not None and offered != self.probe_expected:
-                problem += (
-                    f"; sshd's files say {','.join(self.probe_expected)}: sshd runs an older configuration (reload pending)"
-                )
-        else:
-            problem = None
-        if problem:
+        problems = []
+        for where, probe, files_say in self.probes:
+            offered = probe.get("methods")
+            if offered is None:
+                problems.append(f"{where}: no answer ({probe.get('error') or 'the probe saw no authentication methods'})")
+            elif offered != ["publickey"]:
+                problem = f"a client ({where}) is offered {','.join(offered)}"
+                if files_say is not None and offered != files_say:
+                    problem += f"; sshd's files say {','.join(files_say)}: sshd runs an older configuration (reload pending)"
+                problems.append(problem)
+        if problems:
             actual = finding.actual if isinstance(finding.actual, dict) and finding.status == "fail" else {}
-            self.f.override(
-                "OS-03", False, {**expected, "methods offered to a client": "publickey"}, {**actual, "client": problem}
-            )
-        elif finding.status == "pass":
-            finding.actual = {**finding.actual, "methods offered to a client": ",".join(offered or [])}
+            expected_client = {**expected, "methods offered to a client": "publickey"}
+            self.f.override("OS-03", False, expected_client, {**actual, "client": "; ".join(problems)})
+        elif finding.status == "pass" and self.probes:
+            offered = {where: ",".join(probe.get("methods") or []) for where, probe, _files in self.probes}
+            finding.actual = {**finding.actual, "methods offered to a client": offered}
 
     def ssh_crypto(self, config: dict[str, list[str]]) -> None:
         keys = ("kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms")

@@ -7,15 +7,16 @@ SSH connection, which change the port for good.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
 import pytest
 from conftest import (
     OPERATOR_PASSWORD,
+    assert_bad_inputs_refused,
     assert_converged,
     assert_drift_reported,
-    assert_refused_and_unchanged,
     host_fingerprint,
     run_playbook,
     ssh,
@@ -135,7 +136,8 @@ def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
 DRIFT = {
     # control: (how it drifts, behind the role's back)
     "OS-01": "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y -qq telnet >/dev/null",
-    "OS-02": "sed -i 's/^PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config.d/00-insightengine-hardening.conf",
+    "OS-02": "sed -i 's/^PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config.d/00-insightengine-hardening.conf"
+    " && systemctl reload ssh",
     "OS-09": "ufw delete allow 443/tcp",
     "OS-12": "sed -i 's/hard    core    0/hard    core    unlimited/' /etc/security/limits.d/10-insightengine-hardening.conf",
     "OS-14": "echo 'PASS_MAX_DAYS 99999' >> /etc/login.defs",
@@ -158,29 +160,87 @@ def test_drift_is_reported_per_control_then_repaired(hosts, converge_playbook):
     assert_converged(converge_playbook, hosts, "os", 19)
 
 
-BAD_INPUT = [
-    # (extra vars, the variable the error must name)
-    ({"os_ssh_port": 70000}, "os_ssh_port"),
-    ({"os_ssh_port": "ssh"}, "os_ssh_port"),
-    ({"os_ssh_ciphers": ["aes128-cbc"]}, "os_ssh_ciphers"),
-    ({"os_ssh_macs": ["hmac-sha1"]}, "os_ssh_macs"),
-    ({"os_ssh_max_auth_tries": 0}, "os_ssh_max_auth_tries"),
-    ({"os_firewall_ssh_from": []}, "os_firewall_ssh_from"),
-    ({"os_firewall_allow": [{"port": 0, "proto": "tcp"}]}, "os_firewall_allow"),
-    ({"os_umask": "020"}, "os_umask"),
-    ({"os_sysctl_overrides": {"kernel.sysrq; reboot": 1}}, "os_sysctl_overrides"),
-    # Lockout protection: the login user must keep a way in.
-    ({"os_ssh_login_user": "operator", "os_ssh_allow_users": ["deploy"]}, "os_ssh_allow_users"),
-    ({"os_ssh_login_user": "nokeys"}, "os_ssh_key_only_enabled"),
-    ({"os_ssh_login_user": "root"}, "os_ssh_root_login_disabled_enabled"),
-    ({"os_ssh_login_user": "ghost"}, "os_ssh_login_user"),
-]
 FINGERPRINT_COMMANDS = ["sshd -T", "ufw status verbose", "ss -Htln"]
 
 
-@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUT, ids=[v for _vars, v in BAD_INPUT])
-def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge_playbook, extra_vars, variable):
-    assert_refused_and_unchanged(converge_playbook, hosts[0], extra_vars, variable, FINGERPRINT_COMMANDS)
+def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts):
+    """The validators' case tables and every option with a smuggled
+    directive, on a real host: each stops the role before it changes
+    anything, naming its variable (the lockout cases need what os_facts read)."""
+    for name in hosts:
+        count = assert_bad_inputs_refused("os", name, FINGERPRINT_COMMANDS)
+        assert count > 100, count
+
+
+# --- what a client gets, after faults and behind the role's back -------------------
+
+
+def test_a_match_block_that_allows_password_login_fails_os_03(hosts, ips, converge_playbook):
+    # Someone else's drop-in lets operator in with a password from anywhere.
+    block = "Match User operator\n    PasswordAuthentication yes\n    AuthenticationMethods password\n"
+    for name in hosts:
+        subprocess.run(
+            [
+                "docker",
+                "exec",
+                name,
+                "sh",
+                "-c",
+                f"printf '{block}' > /etc/ssh/sshd_config.d/50-match.conf && systemctl reload ssh",
+            ],
+            check=True,
+        )
+    try:
+        for ip in ips.values():
+            # The finding is about something real: the password works.
+            assert wait_for(lambda ip=ip: ssh(ip, PORT, "operator", "id -un", password=OPERATOR_PASSWORD).returncode == 0)
+        check = run_playbook(converge_playbook, check=True)
+        assert check.rc == 0
+        for name in hosts:
+            finding = next(f for f in check.verify(name, "os")["findings"] if f["id"] == "OS-03")
+            assert finding["status"] == "fail", finding
+            assert "Match User operator" in finding["actual"]["passwordauthentication"], finding["actual"]
+            assert "is offered password" in finding["actual"]["client"], finding["actual"]
+    finally:
+        for name in hosts:
+            subprocess.run(
+                ["docker", "exec", name, "sh", "-c", "rm -f /etc/ssh/sshd_config.d/50-match.conf && systemctl reload ssh"],
+                check=True,
+            )
+
+
+def test_a_run_killed_between_the_sshd_write_and_its_reload_is_repaired_by_the_next(hosts, ips, converge_playbook):
+    dropin = "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"
+    for name, ip in ips.items():
+        # Behind the role's back: password login on, and sshd running it.
+        sh_in(name, f"sed -i -e 's/^PasswordAuthentication no/PasswordAuthentication yes/' -e '/^AuthenticationMethods/d' "
+                    f"{dropin}"
+              " && systemctl reload ssh")  # fmt: skip
+        assert wait_for(lambda ip=ip: ssh(ip, PORT, "operator", "id -un", password=OPERATOR_PASSWORD).returncode == 0)
+        # The role rewrites the drop-in and is killed before its handler reloads sshd.
+        run_playbook(converge_playbook, limit=name, interrupt_after="Write the sshd drop-in")
+        assert "PasswordAuthentication no" in sh_in(name, f"cat {dropin}")
+        assert ssh(ip, PORT, "operator", "id -un", password=OPERATOR_PASSWORD).returncode == 0, "sshd reloaded after all?"
+        # What verify says now: the files are right, what a client gets is not.
+        check = run_playbook(converge_playbook, check=True, limit=name)
+        statuses = check.statuses(name, "os")
+        assert statuses["OS-03"] == "fail", statuses
+        finding = next(f for f in check.verify(name, "os")["findings"] if f["id"] == "OS-03")
+        assert "reload pending" in finding["actual"]["client"], finding["actual"]
+        assert "Reload sshd, which runs an older configuration" in " ".join(check.changed_tasks(name))
+        # One normal run: sshd reloads because the host says so, not because of a lost notify.
+        repair = run_playbook(converge_playbook, limit=name)
+        assert repair.rc == 0, repair.stdout[-3000:]
+        result = ssh(ip, PORT, "operator", password=OPERATOR_PASSWORD)
+        assert result.returncode == 255 and "Permission denied (publickey)" in result.stderr, result.stderr
+        assert ssh(ip, PORT, "operator", "id -un").stdout.strip() == "operator"
+    assert_converged(converge_playbook, hosts, "os", 19)
+
+
+def sh_in(name: str, script: str) -> str:
+    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
+    return proc.stdout
 
 
 # --- over a real SSH connection ------------------------------------------------------
@@ -189,19 +249,67 @@ def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts, converge
 SSH_LOCKOUTS = [
     # (extra vars, what the refusal must say)
     ({"os_ssh_allow_users": ["deploy"]}, "would exclude operator"),  # the login user is found, not named
+    # the host part of AllowUsers, against the address Ansible connects from
+    ({"os_ssh_allow_users": ["operator@10.99.0.0/16"]}, "would exclude operator from "),
+    ({"os_ssh_allow_users": ["operator@*,!{gateway}"]}, "would exclude operator from "),
     ({"os_firewall_ssh_from": ["10.99.0.0/16"]}, "os_firewall_ssh_from (10.99.0.0/16) leaves out every address"),
+    # a removal that takes sshd with it (openssh-server depends on openssh-client)
+    ({"os_packages_absent": ["openssh-client"]}, "would also remove openssh-server"),
+    (
+        {"os_ssh_host_keys": ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/no_such_key"]},
+        "/etc/ssh/no_such_key, which does not exist",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("extra_vars", "message"), SSH_LOCKOUTS, ids=["allow-list", "firewall-sources"])
+def gateway(ips: dict[str, str]) -> str:
+    """The test runner's address as the containers see it (their network's gateway)."""
+    ip = next(iter(ips.values()))
+    return ip.rsplit(".", 1)[0] + ".1"
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    SSH_LOCKOUTS,
+    ids=["allow-list", "host-part", "negated-host", "firewall-sources", "removal", "host-key"],
+)
 def test_changes_that_would_lock_out_the_ssh_session_are_refused(hosts, ips, converge_playbook, tmp_path, extra_vars, message):
+    extra_vars = json.loads(json.dumps(extra_vars).replace("{gateway}", gateway(ips)))
     inventory = ssh_inventory(tmp_path / "ssh.yml", ips, PORT, os_ssh_port=PORT)
     before = {name: host_fingerprint(name, FINGERPRINT_COMMANDS) for name in hosts}
     run = run_playbook(converge_playbook, inventory=inventory, extra_vars=extra_vars)
     assert run.rc != 0
-    for name in hosts:
+    for name, ip in ips.items():
         assert message in run.failure_messages(name), run.failure_messages(name)
+        assert run.changed(name) == 0, run.changed_tasks(name)
         assert host_fingerprint(name, FINGERPRINT_COMMANDS) == before[name]
+        assert ssh(ip, PORT, "operator", "id -un").stdout.strip() == "operator"  # the login still works
+
+
+def test_with_the_port_managed_elsewhere_the_firewall_opens_the_port_sshd_listens_on(hosts, ips, converge_playbook, tmp_path):
+    """os_ssh_port_enabled off: the role leaves the port its drop-in set, and
+    a port another drop-in adds is opened in the firewall, not 22."""
+    for name in hosts:
+        sh_in(name, "echo 'Port 2202' > /etc/ssh/sshd_config.d/10-port.conf && systemctl reload ssh")
+    try:
+        inventory = ssh_inventory(tmp_path / "ssh.yml", ips, PORT)
+        run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_port_enabled": False})
+        assert run.rc == 0, run.stdout[-3000:]
+        for name, ip in ips.items():
+            status = sh_in(name, "ufw status")
+            assert re.search(r"^2202/tcp\s+ALLOW", status, re.M) and re.search(r"^2222/tcp\s+ALLOW", status, re.M), status
+            assert not re.search(r"^22/tcp\s+ALLOW", status, re.M), status
+            assert ssh(ip, 2202, "operator", "id -un").stdout.strip() == "operator"
+            assert ssh(ip, PORT, "operator", "id -un").stdout.strip() == "operator"
+            assert not tcp_open(ip, 22)
+            assert run.statuses(name, "os")["OS-04"] == "skipped"
+    finally:
+        for name in hosts:
+            sh_in(name, "rm -f /etc/ssh/sshd_config.d/10-port.conf && systemctl reload ssh")
+    repair = run_playbook(converge_playbook)
+    assert repair.rc == 0, repair.stdout[-3000:]
+    for name in hosts:
+        assert not re.search(r"^2202/tcp", sh_in(name, "ufw status"), re.M)
 
 
 def test_port_move_over_ssh_proves_a_fresh_login_first(hosts, ips, converge_playbook, tmp_path):

@@ -120,7 +120,11 @@ def with_partners(name: str, value: t.Any) -> dict[str, t.Any]:
     return changes
 
 
-def bad_inputs(layer: str) -> list[tuple[dict[str, t.Any], str]]:
-    """Every case that must be refused: (variables, the name the error starts with)."""
+def bad_inputs(layer: str, on_host: bool = False) -> list[tuple[dict[str, t.Any], str]]:
+    """Every case that must be refused: (variables, the name the error
+    starts with); with on_host, also those only a host can refuse."""
     refused = [(case["vars"], case["error"]) for case in table(layer, "refused")]
-    return refused + [(with_partners(name, value), name) for name, value in injections(layer)]
+    refused += [(with_partners(name, value), name) for name, value in injections(layer)]
+    if on_host:
+        refused += [(case["vars"], case["error"]) for case in table(layer, "refused_on_host")]
+    return refused
