@@ -67,7 +67,7 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("host must be the result of the layer's info module")
             over_ssh = bool(SSH_CONNECTIONS.fullmatch(str(task_vars.get("ansible_connection") or "ssh")))
             context = {
-                "check_mode": bool(self._task.check_mode or task_vars.get("ansible_check_mode")),
+                "check_mode": bool(self._play_context.check_mode),
                 "over_ssh": over_ssh,
                 "inventory_hostname": task_vars.get("inventory_hostname"),
                 "controller_address": self._source_address(task_vars) if over_ssh else None,
