@@ -12,7 +12,7 @@ description:
   - Returns the secret stored in O(root)/TERM (the first line of the file). When the file does not
     exist, generates one (letters and digits from the system's CSPRNG), writes it with mode 0600 and
     returns it; O(root) and every directory below it on the way are created, or tightened, to 0700.
-  - In check mode nothing is written: a missing secret is returned as a random value for that run only.
+  - In check mode nothing is written; a missing secret is returned as a random value for that run only.
   - Unlike M(ansible.builtin.password), intermediate directories are 0700 too, and check mode writes
     no file.
 options:
@@ -95,7 +95,7 @@ class LookupModule(LookupBase):
                     continue
             except FileNotFoundError:
                 pass
-            value = "".join(secrets.choice(ALPHABET) for _ in range(length))
+            value = "".join(secrets.choice(ALPHABET) for _index in range(length))
             if not check_mode:
                 directory = root
                 os.makedirs(os.path.dirname(root), mode=0o700, exist_ok=True)

@@ -362,7 +362,8 @@ def size(minimum: int = 1, maximum: int | None = None) -> Validator:
     def check(value: t.Any) -> str:
         raw = string(_SIZE.pattern, what="a size such as 10m or 512k", numbers=True)(value)
         match = _SIZE.fullmatch(raw)
-        assert match is not None
+        if match is None:  # (the string validator above matched it already)
+            raise Invalid(f"must be a size such as 10m or 512k, {_got(value)}")
         number = int(match.group(1)) * _SIZE_FACTOR[match.group(2).lower()]
         if number < minimum or (maximum is not None and number > maximum):
             raise Invalid(f"must be between {minimum} and {maximum} bytes, {_got(value)}")

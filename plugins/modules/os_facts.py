@@ -461,7 +461,7 @@ def main() -> None:
             "files": {"type": "list", "elements": "path", "default": []},
             "packages_present": {"type": "list", "elements": "str", "default": []},
             "packages_absent": {"type": "list", "elements": "str", "default": []},
-            "host_keys": {"type": "list", "elements": "path", "default": []},
+            "host_keys": {"type": "list", "elements": "path", "default": [], "no_log": False},
             "dropin": {"type": "path", "default": "/etc/ssh/sshd_config.d/00-insightengine-hardening.conf"},
         },
         supports_check_mode=True,

@@ -107,7 +107,7 @@ options:
     elements: str
     default: []
   hba_drop:
-    description: Records of the current pg_hba.conf to drop although they break PG-03 (RV(hba.dropped)).
+    description: Records of the current pg_hba.conf to drop although they break PG-03 (listed in RV(hba) as C(dropped)).
     type: list
     elements: str
     default: []

@@ -36,10 +36,13 @@ options:
 attributes:
   action:
     support: full
+    description: An action plugin; nothing runs on the host.
   async:
     support: none
+    description: It returns at once.
   bypass_host_loop:
     support: none
+    description: It runs once per host, on that host's variables.
   check_mode:
     support: full
     description: Reads variables only; the same in check mode.
@@ -48,8 +51,11 @@ attributes:
     description: Runs on the controller; there is nothing to delegate.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
   platform:
+    support: full
     platforms: all
+    description: Any host; only the controller runs it.
 seealso:
   - module: ansible.builtin.validate_argument_spec
 """
