@@ -539,3 +539,12 @@ class Inputs:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def together(self, first: str, second: str, note: str = "") -> None:
+        """Two options that are set together or not at all."""
+        if self.valid(first, second) and bool(self[first]) != bool(self[second]):
+            self.error(f"{first} and {second} go together: give both or neither{note}")
+
+    def more_than(self, larger: str, smaller: str) -> None:
+        if self.valid(larger, smaller) and self[larger] <= self[smaller]:
+            self.error(f"{larger} ({self[larger]}) must be more than {smaller} ({self[smaller]})")

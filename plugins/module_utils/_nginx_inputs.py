@@ -195,18 +195,8 @@ def check(inputs: v.Inputs) -> None:
         first = inputs["nginx_server_names"][0]
         if first == "_" or first.startswith("*."):
             inputs.error(f"nginx_server_names must start with a plain host name (the one verified and certified), got {first}")
-    if inputs.valid("nginx_ssl_cert_file", "nginx_ssl_key_file") and bool(inputs["nginx_ssl_cert_file"]) != bool(
-        inputs["nginx_ssl_key_file"]
-    ):
-        inputs.error(
-            "nginx_ssl_cert_file and nginx_ssl_key_file go together: give both or neither (neither generates a certificate)"
-        )
-    days = ("nginx_ssl_cert_valid_days", "nginx_ssl_cert_renew_days")
-    if inputs.valid(*days) and inputs[days[0]] <= inputs[days[1]]:
-        inputs.error(
-            f"nginx_ssl_cert_valid_days ({inputs['nginx_ssl_cert_valid_days']}) must be more than "
-            f"nginx_ssl_cert_renew_days ({inputs['nginx_ssl_cert_renew_days']})"
-        )
+    inputs.together("nginx_ssl_cert_file", "nginx_ssl_key_file", " (neither generates a certificate)")
+    inputs.more_than("nginx_ssl_cert_valid_days", "nginx_ssl_cert_renew_days")
 
 
 def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:

@@ -250,17 +250,8 @@ def check(inputs: v.Inputs) -> None:
         and not inputs["postgres_pgaudit_log"]
     ):
         inputs.error("postgres_pgaudit_log must name at least one class (ddl, role) while postgres_pgaudit_enabled is true")
-    if inputs.valid("postgres_ssl_cert_file", "postgres_ssl_key_file") and bool(inputs["postgres_ssl_cert_file"]) != bool(
-        inputs["postgres_ssl_key_file"]
-    ):
-        inputs.error(
-            "postgres_ssl_cert_file and postgres_ssl_key_file go together: give both or neither (neither generates a certificate)"
-        )
-    days = ("postgres_ssl_cert_valid_days", "postgres_ssl_cert_renew_days")
-    if inputs.valid(*days) and inputs[days[0]] <= inputs[days[1]]:
-        inputs.error(
-            f"postgres_ssl_cert_valid_days ({inputs[days[0]]}) must be more than postgres_ssl_cert_renew_days ({inputs[days[1]]})"
-        )
+    inputs.together("postgres_ssl_cert_file", "postgres_ssl_key_file", " (neither generates a certificate)")
+    inputs.more_than("postgres_ssl_cert_valid_days", "postgres_ssl_cert_renew_days")
 
 
 def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:

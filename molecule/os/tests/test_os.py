@@ -179,17 +179,7 @@ def test_a_match_block_that_allows_password_login_fails_os_03(hosts, ips, conver
     # Someone else's drop-in lets operator in with a password from anywhere.
     block = "Match User operator\n    PasswordAuthentication yes\n    AuthenticationMethods password\n"
     for name in hosts:
-        subprocess.run(
-            [
-                "docker",
-                "exec",
-                name,
-                "sh",
-                "-c",
-                f"printf '{block}' > /etc/ssh/sshd_config.d/50-match.conf && systemctl reload ssh",
-            ],
-            check=True,
-        )
+        sh_in(name, f"printf '{block}' > /etc/ssh/sshd_config.d/50-match.conf && systemctl reload ssh")
     try:
         for ip in ips.values():
             # The finding is about something real: the password works.
@@ -326,17 +316,7 @@ def test_port_move_over_ssh_proves_a_fresh_login_first(hosts, ips, converge_play
 def test_port_move_that_cannot_log_in_rolls_back(hosts, ips, converge_playbook, tmp_path):
     # Something the role does not manage refuses every login on the new port.
     for name in hosts:
-        subprocess.run(
-            [
-                "docker",
-                "exec",
-                name,
-                "sh",
-                "-c",
-                "printf 'Match LocalPort 2201\\n    DenyUsers *\\n' > /etc/ssh/sshd_config.d/99-test-deny.conf",
-            ],
-            check=True,
-        )
+        sh_in(name, "printf 'Match LocalPort 2201\\n    DenyUsers *\\n' > /etc/ssh/sshd_config.d/99-test-deny.conf")
     inventory = ssh_inventory(tmp_path / "ssh.yml", ips, 2200)
     run = run_playbook(converge_playbook, inventory=inventory, extra_vars={"os_ssh_port": 2201, "os_ssh_port_change_timeout": 8})
     assert run.rc != 0
