@@ -254,6 +254,18 @@ def address(value: t.Any) -> str:
         raise Invalid(f"must be an IP address, {_got(value)}") from None
 
 
+def host(value: t.Any, *, wildcard: bool = False, underscore: bool = False) -> str:
+    """An IP address (as ipaddress writes it), else a host name as hostname() takes it."""
+    try:
+        return address(value)
+    except Invalid:
+        pass
+    try:
+        return hostname(value, wildcard=wildcard, underscore=underscore)
+    except Invalid:
+        raise Invalid(f"must be an IP address or a host name, {_got(value)}") from None
+
+
 def network(*, any_word: bool = False, world: bool = True) -> Validator:
     """An address or network in CIDR notation, judged by ipaddress (so
     999.1.1.1/99 and 10.0.0.1/8 are refused: the second has host bits set).
@@ -513,7 +525,6 @@ class Inputs:
         self.values: dict[str, t.Any] = {}
         self.errors: list[str] = []
         self.warnings: list[str] = []
-        self.raw = raw
         for name, validator in spec.items():
             if name not in raw:
                 self.errors.append(f"{name} is not defined (the role's defaults were not loaded?)")

@@ -461,7 +461,6 @@ def reload_pending(host: t.Any, text: str, directives: list[dict[str, t.Any]]) -
     starts = worker_start_times(host, pid_file)
     if not starts:
         return {"pending": None, "newer": []}
-    newest_worker = max(starts)
     # btime (whole seconds) makes a start time up to a second early.
-    newer = [f for f in loaded_files(text, directives) if (host.mtime(f) or 0) > newest_worker + 1.0]
+    newer = host.newer_than(loaded_files(text, directives), max(starts), slack=1.0)
     return {"pending": bool(newer), "newer": newer}

@@ -83,12 +83,7 @@ def permissions_policy(value: t.Any) -> str:
 
 def server_name(value: t.Any) -> str:
     raw = v.string(None, what="a host name")(value)
-    if raw == "_":
-        return raw
-    try:
-        return v.address(raw)
-    except Invalid:
-        return v.hostname(raw, wildcard=True)
+    return raw if raw == "_" else v.host(raw, wildcard=True)
 
 
 def upstream(value: t.Any) -> str:
@@ -101,12 +96,7 @@ def upstream(value: t.Any) -> str:
         raise Invalid(f"must be HOST:PORT, [IPv6]:PORT or unix:/path, got {v.shown(value)}")
     if match.group(1):
         return f"[{v.address(match.group(1))}]:{v.port(match.group(2))}"
-    host = match.group(3)
-    try:
-        host = v.address(host)
-    except Invalid:
-        host = v.hostname(host, underscore=True)
-    return f"{host}:{v.port(match.group(4))}"
+    return f"{v.host(match.group(3), underscore=True)}:{v.port(match.group(4))}"
 
 
 def rate(value: t.Any) -> str:

@@ -448,18 +448,23 @@ def parse_dpkg_installed(text: str) -> set[str]:
 _SS_ADDR = re.compile(r":(\d+)$")
 
 
-def parse_ss_listeners(text: str, processes: t.Iterable[str]) -> list[int]:
-    """``ss -Htlnp``: TCP ports that the named processes listen on."""
+def parse_ss_sockets(text: str, processes: t.Iterable[str]) -> list[tuple[str, int]]:
+    """``ss -Htlnp``: (address, port) of each TCP socket the named processes listen on."""
     names = tuple(f'(("{p}",' for p in processes)
-    ports = set()
+    sockets = set()
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 6 or not any(n in line for n in names):
             continue
         m = _SS_ADDR.search(parts[3])
         if m:
-            ports.add(int(m.group(1)))
-    return sorted(ports)
+            sockets.add((parts[3][: m.start()].strip("[]").split("%")[0], int(m.group(1))))
+    return sorted(sockets)
+
+
+def parse_ss_listeners(text: str, processes: t.Iterable[str]) -> list[int]:
+    """``ss -Htlnp``: TCP ports that the named processes listen on."""
+    return sorted({port for _address, port in parse_ss_sockets(text, processes)})
 
 
 def parse_ss_peers(text: str, ports: t.Iterable[int]) -> list[str]:
@@ -529,15 +534,6 @@ def expand_authorized_keys_files(patterns: list[str], user: str, home: str, uid:
     return paths
 
 
-def user_matches(patterns: list[str], user: str) -> bool:
-    """AllowUsers semantics for the user part (USER or USER@HOST, * and ? globs)."""
-    for pattern in patterns:
-        name = pattern.split("@", 1)[0]
-        if fnmatch.fnmatchcase(user, name):
-            return True
-    return False
-
-
 # Kernel parameters that a container shares with its host.  Network
 # parameters under net.ipv4 and net.ipv6 belong to the network namespace, as
 # does net.core.somaxconn; everything else (kernel.*, fs.*, vm.*, dev.*,
@@ -583,19 +579,27 @@ def certificate_names(host: t.Any, path: str) -> list[str] | None:
     return parse_subject_alt_names(out) if rc == 0 else None
 
 
+def ciphers_invalid(host: t.Any, lists: t.Iterable[str]) -> list[str]:
+    """The OpenSSL cipher lists the host's openssl refuses (none judged
+    without openssl: the server's own check, nginx -t, still stands)."""
+    openssl = host.which("openssl")
+    return [c for c in lists if host.run(openssl, "ciphers", "--", c)[0] != 0] if openssl else []
+
+
 def octal_mode(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
-def parse_proc_net_tcp(text: str, v6: bool = False) -> list[dict[str, t.Any]]:
-    """/proc/net/tcp or tcp6: local and remote address and port, state, inode."""
+def parse_proc_net_tcp(text: str, v6: bool = False, map_v4: bool = True) -> list[dict[str, t.Any]]:
+    """/proc/net/tcp or tcp6: local and remote address and port, state and
+    inode of each socket (IPv4-mapped IPv6 addresses as IPv4 with map_v4)."""
     entries = []
     for line in (text or "").splitlines()[1:]:
         parts = line.split()
-        if len(parts) < 10:
+        if len(parts) < 4:
             continue
         try:
-            (local, lport), (remote, rport) = (_proc_address(parts[1]), _proc_address(parts[2]))
+            (local, lport), (remote, rport) = (_proc_address(parts[1], map_v4), _proc_address(parts[2], map_v4))
         except ValueError:
             continue
         entries.append(
@@ -605,20 +609,20 @@ def parse_proc_net_tcp(text: str, v6: bool = False) -> list[dict[str, t.Any]]:
                 "remote": remote,
                 "remote_port": rport,
                 "state": parts[3],
-                "inode": parts[9],
+                "inode": parts[9] if len(parts) > 9 else None,
                 "v6": v6,
             }
         )
     return entries
 
 
-def _proc_address(field: str) -> tuple[str, int]:
+def _proc_address(field: str, map_v4: bool = True) -> tuple[str, int]:
     address, _sep, hexport = field.partition(":")
     raw = bytes.fromhex(address)
     # The kernel prints each 32-bit word in host (little-endian) order.
     words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
     ip = ipaddress.ip_address(words)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+    if map_v4 and isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return str(ip), int(hexport, 16)
 
@@ -643,6 +647,14 @@ def parse_apt_simulation(text: str) -> list[str]:
         if len(parts) >= 2 and parts[0] in ("Purg", "Remv"):
             removed.append(parts[1].split(":", 1)[0])
     return sorted(set(removed))
+
+
+def _ssh_connection(value: str) -> dict[str, t.Any] | None:
+    """SSH_CONNECTION ("client port server port") as a peer, or None."""
+    fields = value.split()
+    if len(fields) == 4 and fields[3].isdigit():
+        return {"address": fields[0], "local_address": fields[2], "local_port": int(fields[3])}
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -734,31 +746,17 @@ class HostReader:
         m = re.search(r"OpenSSH_(\d+\.\d+)", err + out)
         return m.group(1) if m else None
 
-    def sshd_listening_ports(self) -> list[int] | None:
+    def sshd_listeners(self) -> list[tuple[str, int]] | None:
+        """(address, port) of each socket sshd listens on (None without ss)."""
         ss = self.which("ss")
         if not ss:
             return None
         rc, out, _unused = self.run(ss, "-Htlnp")
-        if rc != 0:
-            return None
-        return parse_ss_listeners(out, ("sshd",))
+        return parse_ss_sockets(out, ("sshd",)) if rc == 0 else None
 
-    def sshd_listeners(self) -> list[tuple[str, int]]:
-        """(address, port) of each socket sshd listens on."""
-        ss = self.which("ss")
-        if not ss:
-            return []
-        rc, out, _unused = self.run(ss, "-Htlnp")
-        if rc != 0:
-            return []
-        found = []
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) >= 6 and '(("sshd",' in line:
-                address, _sep, port_text = parts[3].rpartition(":")
-                if port_text.isdigit():
-                    found.append((address.strip("[]").split("%")[0], int(port_text)))
-        return sorted(set(found))
+    def sshd_listening_ports(self) -> list[int] | None:
+        listeners = self.sshd_listeners()
+        return None if listeners is None else sorted({port for _address, port in listeners})
 
     def ssh_clients(self, ports: t.Iterable[int]) -> list[str] | None:
         """Addresses connected to sshd now (Ansible among them, over SSH)."""
@@ -773,9 +771,9 @@ class HostReader:
         address as sshd sees it, and the local address and port. From
         SSH_CONNECTION when set, else from the TCP socket an ancestor process
         (sshd's session) holds; None when not under SSH."""
-        ssh_connection = os.environ.get("SSH_CONNECTION", "").split()
-        if len(ssh_connection) == 4 and ssh_connection[3].isdigit():
-            return {"address": ssh_connection[0], "local_address": ssh_connection[2], "local_port": int(ssh_connection[3])}
+        own = _ssh_connection(os.environ.get("SSH_CONNECTION", ""))
+        if own:
+            return own
         wanted = {int(p) for p in ports}
         established = [
             e
@@ -799,9 +797,9 @@ class HostReader:
                     entry = by_inode[target[8:-1]]
                     return {"address": entry["remote"], "local_address": entry["local"], "local_port": entry["local_port"]}
             environ = (self.read(f"/proc/{pid}/environ") or "").split("\0")
-            connection = next((e.split("=", 1)[1].split() for e in environ if e.startswith("SSH_CONNECTION=")), [])
-            if len(connection) == 4 and connection[3].isdigit():
-                return {"address": connection[0], "local_address": connection[2], "local_port": int(connection[3])}
+            inherited = _ssh_connection(next((e.split("=", 1)[1] for e in environ if e.startswith("SSH_CONNECTION=")), ""))
+            if inherited:
+                return inherited
             stat_text = self.read(f"/proc/{pid}/stat") or ""
             fields = stat_text.rsplit(")", 1)[-1].split()
             if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
@@ -843,12 +841,17 @@ class HostReader:
         except OSError:
             return None
 
+    def newer_than(self, paths: t.Iterable[str], reference: float, slack: float = 0.05) -> list[str]:
+        """The paths changed after reference (a service's last load), give or
+        take slack seconds: what that service does not run yet."""
+        return sorted({p for p in paths if p and (self.mtime(p) or 0) > reference + slack})
+
     def ssh_probe(self, user: str, address: str, port: int) -> dict[str, t.Any]:
         """What a client is offered: ssh -vv, authenticating with nothing, to
         the running sshd. No key, no password, no configuration of ours."""
         ssh = self.which("ssh")
         if not ssh:
-            return {"connected": False, "error": "the OpenSSH client is not installed", "kex": {}, "methods": None, "banner": []}
+            return {**parse_probe(""), "error": "the OpenSSH client is not installed"}
         options = [
             "-vv", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "PreferredAuthentications=none",
             "-o", "PubkeyAuthentication=no", "-o", "IdentitiesOnly=yes", "-o", "IdentityFile=/dev/null",
@@ -1031,19 +1034,21 @@ def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropi
         for pattern in include_patterns("/etc/ssh/sshd_config", reader.read)
     )
     pid_time = reader.mtime(sshd_value(config, "pidfile") or "/run/sshd.pid") if config else None
-    loaded = files + list((config or {}).get("hostkey", []))
-    newest = max((m for m in (reader.mtime(f) for f in loaded) if m is not None), default=None)
     pending = None
-    if not socket_activated and pid_time is not None and newest is not None:
-        pending = newest > pid_time + 0.05
-    own_ports = [
-        int(w[1]) for _p, _n, w in config_lines(dropin, reader.read) if w[0].lower() == "port" and len(w) > 1 and w[1].isdigit()
-    ]
+    if not socket_activated and pid_time is not None:
+        pending = bool(reader.newer_than(files + list((config or {}).get("hostkey", [])), pid_time))
+    # What the role's own drop-in says now (kept or told apart from others').
+    own: dict[str, list[str]] = {"port": [], "allowusers": [], "allowgroups": []}
+    for _path, _number, words in config_lines(dropin, reader.read):
+        if words[0].lower() in own:
+            own[words[0].lower()].extend(words[1:])
     return {
         "installed": reader.which("sshd") is not None,
         "error": error,
         "ports": ports,
-        "own_ports": own_ports,
+        "own_ports": [int(p) for p in own["port"] if p.isdigit()],
+        "own_allowusers": own["allowusers"],
+        "own_allowgroups": own["allowgroups"],
         "listening": reader.sshd_listening_ports(),
         "socket_activated": socket_activated,
         "version": reader.openssh_version(),

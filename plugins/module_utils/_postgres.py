@@ -28,7 +28,7 @@ import time
 import typing as t
 
 from ._findings import Control
-from ._os import days_until_openssl_date
+from ._os import days_until_openssl_date, parse_proc_net_tcp
 
 GUIDE = "3. Database Security (PostgreSQL)"
 PREFLIGHT = "5. Security Checklist - Pre-Flight"
@@ -233,20 +233,12 @@ def ufw_source(network: str) -> str:
 
 def parse_proc_net_listeners(text: str, port: int, v6: bool = False) -> list[str]:
     """Listening TCP sockets on port, from /proc/net/tcp or tcp6 ("127.0.0.1:5432", "[::1]:5432")."""
-    found = []
-    for line in (text or "").splitlines()[1:]:
-        parts = line.split()
-        if len(parts) < 4 or parts[3] != "0A":  # 0A: LISTEN
-            continue
-        address, _sep, hexport = parts[1].partition(":")
-        if int(hexport, 16) != int(port):
-            continue
-        raw = bytes.fromhex(address)
-        # The kernel prints each 32-bit word in host (little-endian) order.
-        words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-        ip = ipaddress.ip_address(words)
-        found.append(f"[{ip}]:{port}" if v6 else f"{ip}:{port}")
-    return sorted(set(found))
+    found = {
+        f"[{e['local']}]:{port}" if v6 else f"{e['local']}:{port}"
+        for e in parse_proc_net_tcp(text, v6, map_v4=False)
+        if e["state"] == "0A" and e["local_port"] == int(port)  # 0A: LISTEN
+    }
+    return sorted(found)
 
 
 def wildcard_listener(address: str) -> bool:
@@ -593,8 +585,7 @@ def reload_pending(host: t.Any, state: dict[str, t.Any] | None) -> dict[str, t.A
         return {"pending": None, "newer": []}
     files = {state.get("config_file"), state.get("hba_file"), state.get("ident_file"), *(state.get("files") or [])}
     files |= {f for f in state.get("ssl_files") or [] if f and f.startswith("/")}
-    loaded = float(state.get("loaded") or 0)
-    newer = sorted(f for f in files if f and (host.mtime(f) or 0) > loaded + 0.05)
+    newer = host.newer_than(files, float(state.get("loaded") or 0))
     return {"pending": bool(newer), "newer": newer}
 
 

@@ -68,10 +68,7 @@ def _listen(value: t.Any) -> str:
     raw = v.string(None, what="an address or host name", max_length=253)(value)
     if raw in ("*", "0.0.0.0", "::", "localhost"):  # noqa: S104 - validating, not binding
         return raw
-    try:
-        return v.address(raw)
-    except Invalid:
-        return v.hostname(raw, underscore=True)
+    return v.host(raw, underscore=True)
 
 
 def _san(value: t.Any) -> str:

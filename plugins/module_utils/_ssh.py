@@ -155,14 +155,25 @@ def sshd_access(
 # Match blocks
 # --------------------------------------------------------------------------
 
-_CRITERIA = ("user", "group", "host", "address", "localaddress", "localport", "rdomain", "all", "invalid-user")
-
 
 def _words(line: str) -> list[str]:
     try:
         return shlex.split(line, comments=True)
     except ValueError:
         return line.split()
+
+
+def _directive(raw: str) -> list[str]:
+    """The words of one line, the keyword apart from its value however the
+    line separates them: as sshd does, whitespace, one "=", or both."""
+    words = _words(raw)
+    if not words:
+        return words
+    keyword, sep, value = words[0].partition("=")
+    rest = ([value] if value else []) + words[1:]
+    if not sep and rest and rest[0].startswith("="):
+        rest = ([rest[0][1:]] if rest[0] != "=" else []) + rest[1:]
+    return [keyword, *rest]
 
 
 def config_lines(
@@ -175,12 +186,9 @@ def config_lines(
         return []
     lines: list[tuple[str, int, list[str]]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        words = _words(raw)
+        words = _directive(raw)
         if not words:
             continue
-        if "=" in words[0]:  # Keyword=value is sshd_config syntax too
-            keyword, _sep, value = words[0].partition("=")
-            words = [keyword] + ([value] if value else []) + words[1:]
         if words[0].lower() == "include":
             for pattern in words[1:]:
                 full = pattern if pattern.startswith("/") else os.path.join(base, pattern)
@@ -195,11 +203,9 @@ def include_patterns(path: str, read: t.Callable[[str], str | None]) -> list[str
     """The Include patterns of one configuration file (not followed)."""
     patterns = []
     for raw in (read(path) or "").splitlines():
-        words = _words(raw)
+        words = _directive(raw)
         if words and words[0].lower() == "include":
             patterns.extend(words[1:])
-        elif words and words[0].lower().startswith("include="):
-            patterns.append(words[0].split("=", 1)[1])
     return patterns
 
 

@@ -38,6 +38,11 @@ options:
     description: The role's own site file, left out of RV(http_directives).
     type: str
     default: /etc/nginx/conf.d/insightengine-hardening.conf
+  ciphers:
+    description: OpenSSL cipher lists to check with the host's C(openssl ciphers); RV(ciphers_invalid) lists the bad ones.
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: insightengine.hardening.nginx_verify
 """
@@ -64,6 +69,11 @@ config_valid:
 config_error:
   description: C(nginx -t)'s complaint when the configuration is not valid.
   type: str
+  returned: always
+ciphers_invalid:
+  description: The lists of O(ciphers) the host's OpenSSL does not accept (nginx would not start with them).
+  type: list
+  elements: str
   returned: always
 ipv6:
   description: Whether the host has IPv6 addresses (an IPv6 listen would fail without).
@@ -162,6 +172,7 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
         "ipv6": bool(inet6 and inet6.strip()),
         "files": {path: host.file_state(path) for path in params["files"]},
         "certificate": certificate(host, params["certificate"]),
+        "ciphers_invalid": _os.ciphers_invalid(host, params["ciphers"]),
         "packages_missing": sorted(set(params["packages"]) - installed),
         # What other files set for every server (the http block), so the role
         # hardens nginx.conf's defaults and never sets a directive twice.
@@ -179,6 +190,7 @@ def main() -> None:
             "certificate": {"type": "str", "default": ""},
             "packages": {"type": "list", "elements": "str", "default": []},
             "site_file": {"type": "str", "default": "/etc/nginx/conf.d/insightengine-hardening.conf"},
+            "ciphers": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )

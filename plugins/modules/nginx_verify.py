@@ -351,37 +351,49 @@ class NginxVerifier:
         self.f.compare("NGX-03", expected, actual)
 
     # NGX-04
+    def certificate_file(self, path: str, name: str) -> dict[str, t.Any] | None:
+        """SHA-256 fingerprint, days left and whether name matches, of a
+        certificate file, in one openssl call; None when it cannot be read."""
+        openssl = self.host.which("openssl") or "openssl"
+        rc, out, _unused = self.host.run(
+            openssl, "x509", "-noout", "-fingerprint", "-sha256", "-enddate", "-checkhost", name, "-in", path
+        )
+        if rc != 0:
+            return None
+        found: dict[str, t.Any] = {"fingerprint": "", "days": None, "name matches": "does match" in out}
+        for line in out.splitlines():
+            if "Fingerprint=" in line:
+                found["fingerprint"] = line.split("=", 1)[1].replace(":", "").lower()
+            elif line.startswith("notAfter="):
+                found["days"] = _os.days_until_openssl_date(line.split("=", 1)[1])
+        return found
+
+    @staticmethod
+    def served_certificate(handshakes: dict[str, dict[str, t.Any]]) -> str | None:
+        accepted = [h for h in handshakes.values() if h["accepted"]]
+        return accepted[-1]["certificate_sha256"] if accepted else None
+
     def certificate(self) -> None:
         if not self.f.wanted("NGX-04"):
             return
         cert = self.p["certificate"]
-        accepted = [h for h in self.handshakes.values() if h["accepted"]]
-        served = accepted[-1]["certificate_sha256"] if accepted else None
-        openssl = self.host.which("openssl") or "openssl"
+        min_days = float(cert.get("min_days_left", 14))
+        served = self.served_certificate(self.handshakes)
         expected: dict[str, t.Any] = {
             "served": "the configured certificate",
             "name matches": True,
             "valid for days": f">= {cert.get('min_days_left', 14)}",
         }
-        actual: dict[str, t.Any] = {}
-        rc, out, _unused = self.host.run(
-            openssl, "x509", "-noout", "-fingerprint", "-sha256", "-enddate", "-in", cert.get("cert_file", "")
-        )
-        fingerprint = ""
-        days = None
-        if rc == 0:
-            for line in out.splitlines():
-                if "Fingerprint=" in line:
-                    fingerprint = line.split("=", 1)[1].replace(":", "").lower()
-                elif line.startswith("notAfter="):
-                    days = _os.days_until_openssl_date(line.split("=", 1)[1])
-        actual["served"] = expected["served"] if served and served == fingerprint else (served or "no certificate served")
-        rc, out, _unused = self.host.run(
-            openssl, "x509", "-noout", "-checkhost", self.p["server_name"], "-in", cert.get("cert_file", "")
-        )
-        actual["name matches"] = rc == 0 and "does match" in out
-        min_days = float(cert.get("min_days_left", 14))
-        actual["valid for days"] = expected["valid for days"] if days is not None and days >= min_days else days
+        state = self.certificate_file(cert.get("cert_file", ""), self.p["server_name"]) or {}
+        actual: dict[str, t.Any] = {
+            "served": expected["served"]
+            if served and served == state.get("fingerprint")
+            else (served or "no certificate served"),
+            "name matches": state.get("name matches", False),
+            "valid for days": expected["valid for days"]
+            if state.get("days") is not None and state["days"] >= min_days
+            else state.get("days"),
+        }
         if cert.get("key_file"):
             st = self.host.stat(cert["key_file"])
             expected["key mode"] = "0600 or stricter"
@@ -393,16 +405,18 @@ class NginxVerifier:
             cert_file = (self.other_value(entry, "ssl_certificate") or [""])[0]
             if not cert_file or "$" in cert_file:
                 return "no certificate file to check (ssl_certificate)"
-            rc, out, _unused = self.host.run(openssl, "x509", "-noout", "-enddate", "-checkhost", entry["name"], "-in", cert_file)
-            days_there = next(
-                (_os.days_until_openssl_date(x.split("=", 1)[1]) for x in out.splitlines() if x.startswith("notAfter=")), None
-            )
-            if rc != 0:
+            there = self.certificate_file(cert_file, entry["name"])
+            if there is None:
                 return f"{cert_file} cannot be read"
-            if "does match" not in out:
+            # A site asked for by name gets its own server block: it must
+            # serve the file nginx -T names (else nginx runs older files).
+            served_there = self.served_certificate(entry["handshakes"])
+            if entry["name"] != entry["address"] and served_there and served_there != there["fingerprint"]:
+                return f"serves a certificate other than {cert_file} (SHA-256 {served_there})"
+            if not there["name matches"]:
                 return f"{cert_file} is not valid for {entry['name']}"
-            if days_there is None or days_there < min_days:
-                return f"{cert_file} expires in {days_there} days"
+            if there["days"] is None or there["days"] < min_days:
+                return f"{cert_file} expires in {there['days']} days"
             return None
 
         self.judge_others("NGX-04", expected, actual, certificate)
@@ -419,6 +433,10 @@ class NginxVerifier:
             checked = dict(responses)
             if also_redirect:
                 checked["redirect"] = redirect
+            for entry in self.others:
+                if entry["listen"]["ssl"]:
+                    checked[f"{entry['label']} normal response"] = entry["ok"]
+                    checked[f"{entry['label']} error response"] = entry["missing"]
             problems = {}
             for label, response in checked.items():
                 if response["status"] is None:
@@ -427,16 +445,6 @@ class NginxVerifier:
                 found = ngx.header_problems(response, headers, self.p["hsts_min_age"])
                 if found:
                     problems[f"{label} ({response['status']})"] = found
-            for entry in self.others:
-                if not entry["listen"]["ssl"]:
-                    continue
-                for label, response in (("normal response", entry["ok"]), ("error response", entry["missing"])):
-                    if response["status"] is None:
-                        problems[f"{entry['label']} {label}"] = response["error"]
-                        continue
-                    found = ngx.header_problems(response, headers, self.p["hsts_min_age"])
-                    if found:
-                        problems[f"{entry['label']} {label} ({response['status']})"] = found
             self.f.check(cid, not problems, headers or "(no header configured)", problems or "on every response checked")
 
     # NGX-07

@@ -193,6 +193,14 @@ sshd:
       description: The C(Port) lines of O(dropin) (kept when the role no longer manages the port).
       type: list
       elements: int
+    own_allowusers:
+      description: The C(AllowUsers) entries of O(dropin) (told apart from others' in RV(sshd_access)).
+      type: list
+      elements: str
+    own_allowgroups:
+      description: The C(AllowGroups) entries of O(dropin).
+      type: list
+      elements: str
     files:
       description: The configuration files sshd reads (sshd_config and what it includes).
       type: list
@@ -329,7 +337,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
 
 
-def access_lists(reader: _os.HostReader, config: dict | None, login: dict, dropin: str) -> dict:
+def access_lists(reader: _os.HostReader, config: dict | None, login: dict, sshd: dict) -> dict:
     """AllowUsers/AllowGroups that others' files set (the effective lists for
     the login user's connection, minus what this role's own drop-in adds),
     and the DenyUsers/DenyGroups in effect."""
@@ -346,14 +354,10 @@ def access_lists(reader: _os.HostReader, config: dict | None, login: dict, dropi
             }
         )
         effective = reader.sshd_for(spec)[0] or config
-    own: dict[str, list[str]] = {"allowusers": [], "allowgroups": []}
-    for _path, _number, words in _ssh.config_lines(dropin, reader.read):
-        if words[0].lower() in own:
-            own[words[0].lower()].extend(words[1:])
 
     def others(key: str) -> list[str]:
         remaining = list(_os.sshd_words(effective or {}, key))
-        for word in own[key]:
+        for word in sshd[f"own_{key}"]:
             if word in remaining:
                 remaining.remove(word)
         return remaining
@@ -392,7 +396,7 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
     login["peer"] = reader.connection_peer(ports)
     peer_address = (login["peer"] or {}).get("address")
     login["ssh_clients_allowed"] = _os.addresses_allowed([peer_address] if peer_address else clients, params["ssh_sources"])
-    access = access_lists(reader, config, login, params["dropin"])
+    access = access_lists(reader, config, login, sshd)
     verdict = _ssh.sshd_access(
         login["user"],
         login["groups"],

@@ -348,7 +348,7 @@ class OsVerifier:
         client's probe of the running sshd for each user involved."""
         state = _os.sshd_state(self.reader, config, error, self.p["ssh_dropin"])
         self.ssh_pending = bool(state["reload_pending"])
-        listeners = self.reader.sshd_listeners()
+        listeners = self.reader.sshd_listeners() or []
         port = (
             self.p["ssh_port"]
             if any(p == self.p["ssh_port"] for _a, p in listeners)
@@ -393,9 +393,8 @@ class OsVerifier:
                 got = _os.sshd_value(effective, key)
                 if got != value and key not in wrong:
                     wrong[key] = f"{got} for {_ssh.describe(spec)} ({spec['why']})"
-        if self.ssh_pending:
-            wrong[PENDING] = False
-            expected = {**expected, PENDING: True}
+        expected = dict(expected)
+        self.pending(expected, wrong)
         actual: t.Any = wrong or {"connections checked": checked, **({"not evaluated": self.ssh_notes} if self.ssh_notes else {})}
         self.f.check(cid, not wrong, expected, actual)
 

@@ -221,6 +221,7 @@ hba:
     - The current pg_hba.conf, split into the role's own records and others'. Others' records that meet
       PG-03 are C(kept); the distribution's loopback defaults and O(hba_drop) are C(dropped); the rest are
       C(foreign_noncompliant), each with its line and problem.
+    - C(markers) are the comment lines around the role's block and the kept block, for the template to write.
   type: dict
   returned: always
   sample: {file: /etc/postgresql/15/main/pg_hba.conf, kept: [local all all peer], dropped: [], foreign_noncompliant: []}
@@ -298,6 +299,8 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
     hba_file = (load_state or {}).get("hba_file") or f"{config_directory}/pg_hba.conf"
     hba = pg.hba_analysis(host.read(hba_file), params["hba_managed"], params["hba_drop"])
     hba["file"] = hba_file
+    # The template writes the same markers this parser looks for.
+    hba["markers"] = {"begin": pg.HBA_BEGIN, "end": pg.HBA_END, "kept_begin": pg.HBA_KEPT_BEGIN, "kept_end": pg.HBA_KEPT_END}
     # A client's view: the application role over TCP without TLS, and over
     # TLS without a password. pg_hba.conf (which the role writes) refuses
     # both; a server that lets one in runs older rules: it must reload.
@@ -326,7 +329,7 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
             "privileges": _script(inside_sql, app["database"]),
         },
         "files": {expand(path): host.file_state(expand(path)) for path in params["files"]},
-        "ciphers_invalid": [c for c in params["ciphers"] if host.run("openssl", "ciphers", "--", c)[0] != 0],
+        "ciphers_invalid": _os.ciphers_invalid(host, params["ciphers"]),
         "calendars_invalid": [c for c in params["calendars"] if host.run("systemd-analyze", "calendar", c)[0] != 0],
         "certificate_days_left": days_left,
         "certificate_names": _os.certificate_names(host, expand(params["certificate"])) if params["certificate"] else None,

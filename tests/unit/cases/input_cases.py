@@ -60,7 +60,8 @@ def options(layer: str) -> dict[str, dict[str, t.Any]]:
 
 def defaults(layer: str) -> dict[str, t.Any]:
     values = yaml.safe_load((ROOT / "roles" / layer / "defaults" / "main.yml").read_text())
-    values.update({k: val for k, val in EXAMPLES.items() if k.startswith(layer + "_") and k == "nginx_server_names"})
+    if layer == "nginx":  # the one option without a usable default
+        values["nginx_server_names"] = EXAMPLES["nginx_server_names"]
     return values
 
 

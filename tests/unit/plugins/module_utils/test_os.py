@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RELEASES = ["debian12", "debian13"]
@@ -196,7 +196,8 @@ def test_authorized_keys():
     ],
 )
 def test_user_matches(patterns, user, allowed):
-    assert _os.user_matches(patterns, user) is allowed
+    # AllowUsers' user part, as sshd_access reads it when no client address is known.
+    assert _ssh.sshd_access(user, [], None, allow_users=patterns)["allowed"] is allowed
 
 
 @pytest.mark.parametrize(
@@ -326,3 +327,19 @@ def test_parse_ss_peers_of_sshd():
 )
 def test_addresses_allowed(addresses, sources, allowed):
     assert _os.addresses_allowed(addresses, sources) is allowed
+
+
+def test_cipher_lists_are_judged_by_the_hosts_openssl_when_it_has_one():
+    class Host:
+        def __init__(self, openssl):
+            self.openssl = openssl
+
+        def which(self, name):
+            return self.openssl if name == "openssl" else None
+
+        def run(self, *cmd):
+            return (0 if cmd[-1] == "ECDHE+AESGCM" else 1), "", ""
+
+    lists = ["ECDHE+AESGCM", "NOSUCHSUITE"]
+    assert _os.ciphers_invalid(Host("/usr/bin/openssl"), lists) == ["NOSUCHSUITE"]
+    assert _os.ciphers_invalid(Host(None), lists) == []  # nginx -t of the candidate judges it later

@@ -114,3 +114,17 @@ def test_a_probe_that_could_not_connect():
 )
 def test_offered_methods_follow_authenticationmethods(config, methods):
     assert _ssh.offered_methods(config) == methods
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Include a.conf b.conf",
+        "Include=a.conf b.conf",
+        "Include = a.conf b.conf",
+        "Include =a.conf b.conf",
+        "include\ta.conf b.conf",
+    ],
+)
+def test_a_keyword_is_split_from_its_value_however_the_line_separates_them(line):
+    assert _ssh.include_patterns("x", {"x": line}.get) == ["a.conf", "b.conf"]

@@ -234,3 +234,34 @@ def test_a_second_tls_site_without_the_headers_fails_by_name(site, tls_files):
         assert result["NGX-02"].status == "pass"  # it refuses TLS 1.0 and 1.1 like the role's site
     finally:
         https.shutdown()
+
+
+@pytest.mark.parametrize("same_file", [True, False], ids=["serves its file", "serves another certificate"])
+def test_another_site_must_serve_the_certificate_its_configuration_names(site, tls_files, tmp_path, same_file):
+    (tmp_path / "served").mkdir()
+    served = make_certificate(tmp_path / "served", "other.test", days=90)
+    configured = served if same_file else make_certificate(tmp_path, "other.test", days=90)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(*served)
+    https = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(Site(), tls=True))
+    https.socket = context.wrap_socket(https.socket, server_side=True)
+    threading.Thread(target=https.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        port = https.server_address[1]
+        host = RecordedNginx("debian13", site.ports[1])
+        host.dump += (
+            f"\n# configuration file /etc/nginx/sites-enabled/other:\n"
+            f"server {{\n    listen {port} ssl;\n    server_name other.test;\n    ssl_certificate {configured[0]};\n}}\n"
+        )
+        findings = Findings("nginx", ngx.CATALOG, {})
+        NginxVerifier(params(site, tls_files), host, findings).run()
+        result = {f.control.id: f for f in findings.findings()}["NGX-04"]
+        problems = result.actual["other sites on this host"]
+        if same_file:
+            assert (result.status, problems) == ("pass", {})
+        else:
+            assert result.status == "fail"
+            assert [p.startswith(f"serves a certificate other than {configured[0]}") for p in problems.values()] == [True]
+    finally:
+        https.shutdown()
