@@ -438,6 +438,14 @@ def openssl_ciphers(value: t.Any) -> str:
 # --------------------------------------------------------------------------
 
 
+def _at(step: str, validator: Validator, value: t.Any) -> t.Any:
+    """validator(value), an error naming where it is ([0], ["key"], .field)."""
+    try:
+        return validator(value)
+    except Invalid as exc:
+        raise exc.inside(step) from None
+
+
 def list_of(item: Validator, *, min_items: int = 0, max_items: int = 1000, unique: bool = True) -> Validator:
     def check(value: t.Any) -> list[t.Any]:
         if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
@@ -448,10 +456,7 @@ def list_of(item: Validator, *, min_items: int = 0, max_items: int = 1000, uniqu
             raise Invalid(f"must list at most {max_items} items, got {len(value)}")
         result = []
         for index, element in enumerate(value):
-            try:
-                normal = item(element)
-            except Invalid as exc:
-                raise exc.inside(f"[{index}]") from None
+            normal = _at(f"[{index}]", item, element)
             if unique and normal in result:
                 raise Invalid(f"lists {shown(normal)} twice", f"[{index}]")
             result.append(normal)
@@ -472,10 +477,7 @@ def dict_of(key: Validator, value: Validator, *, max_items: int = 1000) -> Valid
                 normal_key = key(raw_key)
             except Invalid as exc:
                 raise Invalid(f"key {exc.message}") from None
-            try:
-                result[normal_key] = value(raw_value)
-            except Invalid as exc:
-                raise exc.inside(f"[{shown(normal_key)}]") from None
+            result[normal_key] = _at(f"[{shown(normal_key)}]", value, raw_value)
         return result
 
     return check
@@ -503,10 +505,7 @@ def record(
             if raw is None and name not in needed:
                 result[name] = None
                 continue
-            try:
-                result[name] = validator(raw)
-            except Invalid as exc:
-                raise exc.inside(f".{name}") from None
+            result[name] = _at(f".{name}", validator, raw)
         return result
 
     return check
