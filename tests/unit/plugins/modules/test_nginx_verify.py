@@ -4,6 +4,7 @@ after the role ran. Each drift fails its own control."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import re
 import ssl
@@ -208,32 +209,40 @@ def test_limits_other_than_asked_fail_ngx_09_and_10(site, tls_files):
     assert result["NGX-09"] == result["NGX-10"] == "fail"
 
 
-def test_a_second_tls_site_without_the_headers_fails_by_name(site, tls_files):
-    other = Site()
-    other.headers, other.error_headers = {}, {}
-    https = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(other, tls=True))
-    https.socket = site.context.wrap_socket(https.socket, server_side=True)
+@contextlib.contextmanager
+def another_site(site, tls_files, context: ssl.SSLContext, served: Site, cert_file):
+    """A second TLS site, served by Python with context and in nginx -T as
+    other.test naming cert_file: its label and the findings by control."""
+    https = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(served, tls=True))
+    https.socket = context.wrap_socket(https.socket, server_side=True)
     threading.Thread(target=https.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         port = https.server_address[1]
         host = RecordedNginx("debian13", site.ports[1])
         host.dump += (
             f"\n# configuration file /etc/nginx/sites-enabled/other:\n"
-            f"server {{\n    listen {port} ssl;\n    server_name other.test;\n    ssl_certificate {tls_files[0]};\n}}\n"
+            f"server {{\n    listen {port} ssl;\n    server_name other.test;\n    ssl_certificate {cert_file};\n}}\n"
         )
-        p = params(site, tls_files)
         findings = Findings("nginx", ngx.CATALOG, {})
-        NginxVerifier(p, host, findings).run()
-        result = {f.control.id: f for f in findings.findings()}
-        label = f"other.test (https://127.0.0.1:{port}, /etc/nginx/sites-enabled/other)"
+        NginxVerifier(params(site, tls_files), host, findings).run()
+        yield (
+            f"other.test (https://127.0.0.1:{port}, /etc/nginx/sites-enabled/other)",
+            {f.control.id: f for f in findings.findings()},
+        )
+    finally:
+        https.shutdown()
+
+
+def test_a_second_tls_site_without_the_headers_fails_by_name(site, tls_files):
+    other = Site()
+    other.headers, other.error_headers = {}, {}
+    with another_site(site, tls_files, site.context, other, tls_files[0]) as (label, result):
         for cid in ("NGX-05", "NGX-06"):
             assert result[cid].status == "fail"
             assert any(key.startswith(label) for key in result[cid].actual), result[cid].actual
         assert result["NGX-09"].status == "fail"
         assert result["NGX-09"].actual["other sites on this host"] == {label: "no limit_req or limit_conn"}
         assert result["NGX-02"].status == "pass"  # it refuses TLS 1.0 and 1.1 like the role's site
-    finally:
-        https.shutdown()
 
 
 @pytest.mark.parametrize("same_file", [True, False], ids=["serves its file", "serves another certificate"])
@@ -244,24 +253,10 @@ def test_another_site_must_serve_the_certificate_its_configuration_names(site, t
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(*served)
-    https = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(Site(), tls=True))
-    https.socket = context.wrap_socket(https.socket, server_side=True)
-    threading.Thread(target=https.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        port = https.server_address[1]
-        host = RecordedNginx("debian13", site.ports[1])
-        host.dump += (
-            f"\n# configuration file /etc/nginx/sites-enabled/other:\n"
-            f"server {{\n    listen {port} ssl;\n    server_name other.test;\n    ssl_certificate {configured[0]};\n}}\n"
-        )
-        findings = Findings("nginx", ngx.CATALOG, {})
-        NginxVerifier(params(site, tls_files), host, findings).run()
-        result = {f.control.id: f for f in findings.findings()}["NGX-04"]
-        problems = result.actual["other sites on this host"]
+    with another_site(site, tls_files, context, Site(), configured[0]) as (_label, result):
+        problems = result["NGX-04"].actual["other sites on this host"]
         if same_file:
-            assert (result.status, problems) == ("pass", {})
+            assert (result["NGX-04"].status, problems) == ("pass", {})
         else:
-            assert result.status == "fail"
+            assert result["NGX-04"].status == "fail"
             assert [p.startswith(f"serves a certificate other than {configured[0]}") for p in problems.values()] == [True]
-    finally:
-        https.shutdown()
