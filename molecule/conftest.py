@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -44,6 +45,7 @@ class PlaybookRun:
     stdout: str
     stderr: str
     data: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)  # the report callback's JSON, schema-checked
 
     @property
     def stats(self) -> dict:
@@ -70,9 +72,19 @@ class PlaybookRun:
                 return result
         raise AssertionError(f"no {layer} verify result for {host}:\n{self.stdout[-3000:]}{self.stderr[-2000:]}")
 
+    def findings(self, host: str, layer: str) -> dict[str, dict]:
+        """Control ID -> finding (complete even when the verify task failed)."""
+        return {f["id"]: f for f in self.verify(host, layer)["findings"]}
+
     def statuses(self, host: str, layer: str) -> dict[str, str]:
-        """Control ID -> status, from the report lines (complete even when the task failed)."""
-        return {line.split()[0]: line.split()[1].lower() for line in self.verify(host, layer)["report"]}
+        statuses = {cid: f["status"] for cid, f in self.findings(host, layer).items()}
+        reported = next(
+            ({c["id"]: c["status"] for c in entry["controls"]}
+             for h in self.report.get("hosts", []) if h["host"] == host for entry in h["layers"] if entry["layer"] == layer),
+            None,
+        )  # fmt: skip
+        assert reported == statuses, f"the report file and the verify result differ for {host} {layer}"
+        return statuses
 
     def failure_messages(self, host: str) -> str:
         messages = [str(result.get("msg", "")) for _task, result in self.results(host) if result.get("failed")]
@@ -80,6 +92,8 @@ class PlaybookRun:
 
 
 SHARED = Path(__file__).parent / "shared"
+SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "report.schema.json").read_text())
+_RUNS = iter(range(1, 10**6))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "unit" / "cases"))
 from input_cases import bad_inputs  # noqa: E402
 
@@ -116,7 +130,9 @@ def run_playbook(
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report",
         ANSIBLE_DEPRECATION_WARNINGS="0",
+        INSIGHTENGINE_HARDENING_REPORT=str(EPHEMERAL_DIR / f"report-{os.getpid()}-{next(_RUNS)}.json"),
     )
+    report_file = Path(env["INSIGHTENGINE_HARDENING_REPORT"])
     if interrupt_after:
         mark = EPHEMERAL_DIR / "interrupted"
         mark.unlink(missing_ok=True)
@@ -140,7 +156,13 @@ def run_playbook(
         data = json.JSONDecoder().raw_decode(proc.stdout[start:])[0] if start >= 0 else {}
     except ValueError:
         data = {}
-    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data)
+    report = {}
+    if report_file.exists():  # every report a test produces must follow the shipped schema
+        report = json.loads(report_file.read_text())
+        report_file.unlink()
+        jsonschema.validate(report, SCHEMA, format_checker=jsonschema.FormatChecker())
+        assert report["check_mode"] is check
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data, report)
 
 
 def molecule_hosts() -> list[str]:
@@ -247,6 +269,31 @@ def assert_drift_reported(playbook: str | Path, hosts: list[str], layer: str, dr
         assert {cid for cid, status in statuses.items() if status == "fail"} == drifted, (name, statuses)
         would_change = set().union(*(control_ids(task) for task in check.changed_tasks(name)))
         assert changed <= would_change, (name, check.changed_tasks(name))
+
+
+def assert_waivers_hold(playbook: str | Path, hosts: list[str], layer: str, drifted: set[str]) -> None:
+    """With drift on every host: a current waiver turns a failing control
+    into waived (what was found kept, the run green); a normal run with an
+    expired waiver repairs the drift yet fails that control, after
+    returning every finding."""
+    waived, expired = sorted(drifted)[:2]
+    current = {"reason": "accepted until the vendor fix", "approver": "security team", "expires": "2099-12-31"}
+    check = run_playbook(playbook, check=True, extra_vars={"insightengine_hardening_waivers": {waived: current}})
+    assert check.rc == 0, check.stdout[-3000:]
+    for name in hosts:
+        finding = check.findings(name, layer)[waived]
+        assert finding["status"] == "waived", finding
+        assert finding["waiver"] == {**current, "found": "fail"}, finding
+        assert finding["evidence"]["read"] == finding["actual"] and finding["actual"], finding
+        assert {cid for cid, s in check.statuses(name, layer).items() if s == "fail"} == drifted - {waived}
+    old = {**current, "expires": "2020-01-31"}
+    run = run_playbook(playbook, extra_vars={"insightengine_hardening_waivers": {expired: old}})
+    assert run.rc != 0, "an expired waiver must fail the run"
+    for name in hosts:
+        findings = run.findings(name, layer)
+        assert {cid for cid, f in findings.items() if f["status"] == "fail"} == {expired}, findings
+        assert findings[expired]["waiver"]["found"] == "pass"  # the run repaired it; the waiver still fails it
+        assert findings[expired]["reason"].startswith("waiver expired on 2020-01-31"), findings[expired]
 
 
 def assert_refused_and_unchanged(

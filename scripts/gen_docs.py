@@ -2,8 +2,9 @@
 """Write the generated parts of the documentation; --check only compares.
 
 - Each role's README variable table, from its meta/argument_specs.yml.
-- The control table of each layer in README.md, from the layer's catalog
-  (plugins/module_utils/_<layer>.py) and the switches in the role's vars.
+- The control table of each layer in README.md and the layer's role README,
+  from the layer registry (plugins/module_utils/_layers.py) and each layer's
+  catalog (ID, title, guide line, switch, tag, evidence).
 
 The tables sit between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
 """
@@ -11,7 +12,6 @@ The tables sit between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import sys
 from pathlib import Path
@@ -20,7 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".cache" / "collections"))
-LAYERS = ["os", "postgres", "nginx"]
+
+from ansible_collections.insightengine.hardening.plugins.module_utils._layers import LAYERS  # noqa: E402
 
 
 def cell(text: object) -> str:
@@ -55,13 +56,13 @@ def variables_table(role: Path) -> str:
     return "\n".join(rows)
 
 
-def controls_table(layer: str) -> str:
-    catalog = importlib.import_module(f"ansible_collections.insightengine.hardening.plugins.module_utils._{layer}").CATALOG
-    switches = yaml.safe_load((ROOT / "roles" / layer / "vars" / "main.yml").read_text())[f"__{layer}_control_switch"]
-    rows = ["| ID | Control | Guide | Switch | Tag |", "| --- | --- | --- | --- | --- |"]
+def controls_table(catalog) -> str:
+    rows = ["| ID | Control | Guide | Switch | Tag | Judged on |", "| --- | --- | --- | --- | --- | --- |"]
     for control in catalog:
         guide = control.guide.split(": ", 1)[-1]
-        rows.append(f"| {control.id} | {control.title} | {cell(guide)} | `{switches[control.id]}` | `{control.id.lower()}` |")
+        rows.append(
+            f"| {control.id} | {control.title} | {cell(guide)} | `{control.switch}` | `{control.tag}` | {cell(control.source)} |"
+        )
     return "\n".join(rows)
 
 
@@ -81,8 +82,9 @@ def main() -> int:
         if (role / "meta" / "argument_specs.yml").exists():
             targets.setdefault(role / "README.md", []).append(("VARIABLES", variables_table(role)))
     for layer in LAYERS:
-        targets.setdefault(ROOT / "README.md", []).append((f"{layer.upper()} CONTROLS", controls_table(layer)))
-        targets.setdefault(ROOT / "roles" / layer / "README.md", []).append(("CONTROLS", controls_table(layer)))
+        table = controls_table(layer.catalog)
+        targets.setdefault(ROOT / "README.md", []).append((f"{layer.name.upper()} CONTROLS", table))
+        targets.setdefault(ROOT / "roles" / layer.name / "README.md", []).append(("CONTROLS", table))
     stale = []
     for path, blocks in targets.items():
         text = path.read_text()

@@ -13,13 +13,14 @@ what its info module read run too (lockout protection, existing clusters).
 
 from __future__ import annotations
 
-import importlib
+import datetime
 import re
 import socket
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _layers
 from ansible_collections.insightengine.hardening.plugins.module_utils._inputs import Inputs
 
 LAYER = re.compile(r"[a-z][a-z0-9_]*")
@@ -45,6 +46,14 @@ class ActionModule(ActionBase):
         except (OSError, ValueError, IndexError):
             return None
 
+    def _waivers(self, layer: _layers.Layer, task_vars: dict, inputs: Inputs) -> dict:
+        name = _layers.WAIVERS_VARIABLE
+        raw = self._templar.template(task_vars.get(name)) if name in task_vars else None
+        mine, errors, warnings = _layers.waivers_for(layer, raw, datetime.date.today())
+        inputs.errors.extend(errors)
+        inputs.warnings.extend(warnings)
+        return mine
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
@@ -53,14 +62,16 @@ class ActionModule(ActionBase):
         if not isinstance(layer, str) or not LAYER.fullmatch(layer):
             raise AnsibleActionFail(f"layer must be a layer name such as os, got {layer!r}")
         try:
-            spec = importlib.import_module(f"ansible_collections.insightengine.hardening.plugins.module_utils._{layer}_inputs")
-        except ImportError as exc:
+            entry = _layers.get(layer)
+            spec = entry.inputs
+        except (KeyError, ImportError) as exc:
             raise AnsibleActionFail(f"no validators for layer {layer}: {exc}") from exc
 
         raw = self._templar.template({name: task_vars[name] for name in spec.SPEC if name in task_vars})
         secrets = set(getattr(spec, "SECRETS", ()))
         inputs = Inputs(spec.SPEC, raw, secrets)
         spec.check(inputs)
+        waivers = self._waivers(entry, task_vars, inputs)
         host = self._task.args.get("host")
         if host is not None and not inputs.errors:
             if not isinstance(host, dict):
@@ -84,6 +95,16 @@ class ActionModule(ActionBase):
             return result
         # Secrets stay in their variables: a verbose run prints this result.
         result.update({name: value for name, value in inputs.values.items() if name not in secrets})
+        # What the verify module needs besides the values: the controls the
+        # operator switched off, those that cannot apply, the waivers.
+        result["disabled"] = {
+            c.id: f"disabled ({c.switch}: false)" for c in entry.catalog if c.switch and not inputs.values.get(c.switch)
+        }
+        hook = getattr(spec, "not_applicable", None)
+        result["not_applicable"] = {
+            cid: reason for cid, reason in (hook(inputs.values) if hook else {}).items() if cid not in result["disabled"]
+        }
+        result["waivers"] = waivers
         result["msg"] = f"{len(inputs.values)} {layer} inputs valid" + (
             "; the host allows the change" if host is not None else ""
         )

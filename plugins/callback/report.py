@@ -15,7 +15,11 @@ description:
     one line per control and host, with the tasks that changed (or, in check mode, would change)
     for that control.
   - Run with C(--check --diff) on a schedule, it is the drift report of a fleet.
-  - Optionally writes the same report as JSON, for dashboards and tickets.
+  - Optionally writes the same report as JSON, for dashboards and tickets - one entry per host, layer and
+    control, each with its finding (status, expected, actual, evidence, remediation, waiver) and the tasks
+    that changed it (C(changed_by); in check mode the tasks that would change it). The keys are the same
+    in check mode and in a normal run; C(docs/report.schema.json) in the collection is the JSON Schema
+    of the document, and C(schema_version) says which version of it a report follows.
 requirements:
   - Enable it, for example C(ANSIBLE_CALLBACKS_ENABLED=insightengine.hardening.report).
 options:
@@ -28,7 +32,7 @@ options:
       - section: callback_insightengine_hardening_report
         key: path
   show_passed:
-    description: List passing controls too, not only failing and skipped ones.
+    description: List passing controls too, not only those that fail, warn, are waived, disabled or not applicable.
     type: bool
     default: true
     env:
@@ -48,19 +52,26 @@ EXAMPLES = r"""
 # Output at the end of `ansible-playbook insightengine.hardening.site --check`:
 #
 # HARDENING REPORT (check mode: the state before any change) *******************
-# web1 os: 15 pass, 1 fail, 1 skipped
-#   OS-02   FAIL     SSH root login disabled: permitrootlogin=yes (want no)  <- would change
-#   OS-07   SKIPPED  SSH access limited to listed users and groups: no AllowUsers or AllowGroups configured
+# web1 os: 14 pass, 1 fail, 1 disabled, 3 not applicable
+#   OS-02   FAIL           SSH root login disabled: permitrootlogin=yes (want no)  <- would change
+#   OS-07   DISABLED       SSH access limited to listed users and groups: no AllowUsers or AllowGroups configured
+#   OS-18   NOT_APPLICABLE Unused kernel modules cannot load: kernel modules belong to the host kernel (docker container)
 """
 
+import datetime
 import json
 import re
+from pathlib import Path
 
 from ansible import constants as C
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import STATUSES, _difference
+
+SCHEMA_VERSION = "1.0"
 _CONTROL = re.compile(r"\b([A-Z]{2,4})-(\d{2})(?:\.\.(\d{2}))?")
+_COLORS = {"fail": C.COLOR_ERROR, "error": C.COLOR_ERROR, "warn": C.COLOR_WARN, "waived": C.COLOR_WARN}
 
 
 def control_ids(task_name: str) -> set[str]:
@@ -73,6 +84,60 @@ def control_ids(task_name: str) -> set[str]:
     return ids
 
 
+def _counts(statuses) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _collection_version() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return json.loads((root / "MANIFEST.json").read_text())["collection_info"]["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        match = re.search(r"^version:\s*(\S+)", (root / "galaxy.yml").read_text(), re.M)
+    except OSError:
+        return None
+    return match.group(1).strip("'\"") if match else None
+
+
+def build(findings: dict, changed: dict, unattributed: dict, failed: dict, check_mode: bool, diff_mode: bool) -> dict:
+    """The report document (docs/report.schema.json) from what a run returned:
+    the verify results per host and layer, the task names that changed each
+    control per host, the changes no control claims, the failed tasks."""
+    hosts = []
+    for host in sorted(set(findings) | set(failed) | set(changed) | set(unattributed)):
+        layers = []
+        for layer, result in findings.get(host, {}).items():
+            controls = []
+            for finding in result.get("findings", []):
+                tasks = sorted(changed.get(host, {}).get(finding["id"], ()))
+                controls.append({**finding, "changed": bool(tasks), "changed_by": tasks})
+            layers.append({"layer": layer, "summary": _counts(c["status"] for c in controls), "controls": controls})
+        statuses = [c["status"] for layer in layers for c in layer["controls"]]
+        hosts.append(
+            {
+                "host": host,
+                "summary": _counts(statuses),
+                "layers": layers,
+                "failed_tasks": failed.get(host, []),
+                "unattributed_changes": sorted(unattributed.get(host, ())),
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "collection": {"name": "insightengine.hardening", "version": _collection_version()},
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "check_mode": check_mode,
+        "diff_mode": diff_mode,
+        "summary": _counts(c["status"] for h in hosts for layer in h["layers"] for c in layer["controls"]),
+        "hosts": hosts,
+    }
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -82,66 +147,72 @@ class CallbackModule(CallbackBase):
     def __init__(self) -> None:
         super().__init__()
         self.check_mode = False
-        self.layers: dict[str, dict[str, dict]] = {}
-        self.changed: dict[str, set[str]] = {}
+        self.diff_mode = False
+        self.findings: dict[str, dict[str, dict]] = {}
+        self.changed: dict[str, dict[str, set[str]]] = {}
+        self.unattributed: dict[str, set[str]] = {}
+        self.failed: dict[str, list[dict[str, str]]] = {}
 
     def v2_playbook_on_play_start(self, play) -> None:
         self.check_mode = bool(context.CLIARGS.get("check")) or bool(play.check_mode)
+        self.diff_mode = bool(context.CLIARGS.get("diff")) or bool(getattr(play, "diff", False))
 
     def _collect(self, result) -> None:
         host = result._host.get_name()
         data = result._result
+        name = result._task.get_name()
         if data.get("changed"):  # a loop task is changed when any of its items is
-            self.changed.setdefault(host, set()).update(control_ids(result._task.get_name()))
-        if "layer" in data and isinstance(data.get("report"), list):
-            self.layers.setdefault(host, {})[data["layer"]] = {
-                "summary": data.get("summary", {}),
-                "failed_controls": data.get("failed_controls", []),
-                "report": data["report"],
-                "findings": data.get("findings", []),
-            }
+            ids = control_ids(name)
+            for cid in ids:
+                self.changed.setdefault(host, {}).setdefault(cid, set()).add(name)
+            if not ids:
+                self.unattributed.setdefault(host, set()).add(name)
+        if "layer" in data and isinstance(data.get("findings"), list):
+            self.findings.setdefault(host, {})[data["layer"]] = {"findings": data["findings"]}
 
     def v2_runner_on_ok(self, result) -> None:
         self._collect(result)
 
     def v2_runner_on_failed(self, result, ignore_errors: bool = False) -> None:
         self._collect(result)
+        if not ignore_errors:
+            msg = result._result.get("msg", "")
+            self.failed.setdefault(result._host.get_name(), []).append({"task": result._task.get_name(), "msg": str(msg)})
 
     def v2_playbook_on_stats(self, stats) -> None:
-        if not self.layers:
-            return
+        document = build(self.findings, self.changed, self.unattributed, self.failed, self.check_mode, self.diff_mode)
+        if self.findings:
+            self._show(document)
+        path = self.get_option("path")
+        if path:
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=2, sort_keys=True, default=str)
+            self._display.display(f"report written to {path}")
+
+    def _show(self, document: dict) -> None:
         verb = "would change" if self.check_mode else "changed"
         title = "HARDENING REPORT" + (" (check mode: the state before any change)" if self.check_mode else "")
         self._display.banner(title)
         show_passed = self.get_option("show_passed")
-        document = {"check_mode": self.check_mode, "hosts": {}}
-        for host in sorted(self.layers):
-            changed = self.changed.get(host, set())
-            document["hosts"][host] = {}
-            for layer, data in self.layers[host].items():
-                summary = data["summary"]
-                counts = ", ".join(
-                    f"{summary.get(status, 0)} {status}"
-                    for status in ("pass", "fail", "warn", "skipped")
-                    if status != "warn" or summary.get(status)
-                )
-                head = f"{host} {layer}: {counts}"
-                self._display.display(head, color=C.COLOR_ERROR if summary.get("fail") else C.COLOR_OK)
-                lines = []
-                for line in data["report"]:
-                    cid = line.split(None, 1)[0]
-                    status = line.split()[1] if len(line.split()) > 1 else ""
-                    mark = f"  <- {verb}" if cid in changed and status != "SKIPPED" else ""
-                    lines.append({"id": cid, "status": status.lower(), "line": line, verb.replace(" ", "_"): cid in changed})
-                    if status == "PASS" and not show_passed and not mark:
+        for host in document["hosts"]:
+            for layer in host["layers"]:
+                summary = layer["summary"]
+                counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in summary.items() if n or s in ("pass", "fail"))
+                bad = summary["fail"] or summary["error"]
+                self._display.display(f"{host['host']} {layer['layer']}: {counts}", color=C.COLOR_ERROR if bad else C.COLOR_OK)
+                for control in layer["controls"]:
+                    status = control["status"]
+                    mark = f"  <- {verb}" if control["changed"] else ""
+                    if status == "pass" and not show_passed and not mark:
                         continue
-                    color = {"FAIL": C.COLOR_ERROR, "WARN": C.COLOR_WARN, "SKIPPED": C.COLOR_SKIP}.get(status, C.COLOR_OK)
-                    if mark and status != "FAIL":
+                    line = f"  {control['id']:<7} {status.upper():<14} {control['title']}"
+                    if control["reason"]:
+                        line += f": {control['reason']}"
+                    elif status == "fail":
+                        line += f": {_difference(control['expected'], control['actual'])}"
+                    color = _COLORS.get(status, C.COLOR_SKIP if status in ("disabled", "not_applicable") else C.COLOR_OK)
+                    if mark and status not in ("fail", "error"):
                         color = C.COLOR_CHANGED
-                    self._display.display(f"  {line}{mark}", color=color)
-                document["hosts"][host][layer] = {**data, "controls": lines, verb.replace(" ", "_"): sorted(changed)}
-        path = self.get_option("path")
-        if path:
-            with open(path, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=2, sort_keys=True)
-            self._display.display(f"report written to {path}")
+                    self._display.display(line + mark, color=color)
+            for task in host["unattributed_changes"]:
+                self._display.display(f"{host['host']}: {verb} by a task that names no control: {task}", color=C.COLOR_CHANGED)

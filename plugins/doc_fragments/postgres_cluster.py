@@ -12,7 +12,7 @@ options:
   version:
     description:
       - The PostgreSQL major version of the cluster.
-      - Empty picks the newest cluster named O(cluster_name) (or, for M(insightengine.hardening.postgres_facts)
+      - Empty picks the newest cluster named O(cluster_name) (or, for M(insightengine.hardening.postgres_info)
         on a host without one, the distribution's version).
     type: str
     default: ""

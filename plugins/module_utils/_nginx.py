@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The nginx layer: catalog, probes of what is served, and the parser of
-``nginx -T``, shared by nginx_facts and nginx_verify.
+``nginx -T``, shared by nginx_info and nginx_verify.
 
 The probes are clients: a TLS handshake pinned to one protocol version, an
 HTTP request that records the status and every header as served. They read
@@ -34,30 +34,40 @@ CATALOG = (
         "HTTP redirects to HTTPS (ACME challenges excepted)",
         f"{GUIDE} / Reverse Proxy",
         "Run the nginx role; port 80 answers with a permanent redirect to https.",
+        source="GET http://SERVER/ (status and Location); GET of the ACME challenge path",
+        switch="nginx_https_redirect_enabled",
     ),
     Control(
         "NGX-02",
         "TLS 1.2 and 1.3 only: SSLv3, TLS 1.0 and 1.1 handshakes are refused",
         f"{GUIDE} / Reverse Proxy - Configure TLS 1.2/1.3 only",
-        "Run the nginx role (nginx_ssl_protocols).",
+        "Run the nginx role (nginx_tls_protocols).",
+        source="TLS handshakes pinned to SSLv3, TLS 1.0, 1.1, 1.2 and 1.3",
+        switch="nginx_tls_protocols_enabled",
     ),
     Control(
         "NGX-03",
         "Modern TLS: forward-secret AEAD ciphers for TLS 1.2, no session tickets, strong DH parameters",
         f"{GUIDE} / Reverse Proxy - Configure TLS 1.2/1.3 only",
-        "Run the nginx role (nginx_ssl_ciphers).",
+        "Run the nginx role (nginx_tls_ciphers).",
+        source="TLS 1.2 handshakes per cipher; nginx -T (ssl_session_tickets, ssl_dhparam)",
+        switch="nginx_tls_ciphers_enabled",
     ),
     Control(
         "NGX-04",
         "Certificate valid for the served name and not about to expire; private key readable by root only",
         f"{GUIDE} / Reverse Proxy",
         "Renew the certificate (nginx_ssl_cert_file) or let the role generate one; chmod 0600 the key.",
+        source="the served certificate (TLS handshake); openssl x509 -checkhost -enddate; stat of the key",
+        switch="nginx_certificate_enabled",
     ),
     Control(
         "NGX-05",
         "HSTS on every HTTPS response (max-age of a year or more, includeSubDomains)",
         f"{GUIDE} / Reverse Proxy - Enable HSTS",
         "Run the nginx role (nginx_hsts_max_age).",
+        source="HTTPS responses (Strict-Transport-Security), error pages included",
+        switch="nginx_hsts_enabled",
     ),
     Control(
         "NGX-06",
@@ -65,30 +75,40 @@ CATALOG = (
         "Content-Security-Policy, Referrer-Policy, Permissions-Policy",
         f"{GUIDE} / Reverse Proxy - Set secure headers",
         "Run the nginx role; a location with its own add_header must repeat the role's headers (include the snippet).",
+        source="HTTPS responses (security headers), error pages included",
+        switch="nginx_security_headers_enabled",
     ),
     Control(
         "NGX-07",
         "No version disclosed (server_tokens off)",
         f"{GUIDE} / Reverse Proxy",
         "Run the nginx role.",
+        source="HTTP and HTTPS responses (Server header, error page body); nginx -T (server_tokens)",
+        switch="nginx_server_tokens_enabled",
     ),
     Control(
         "NGX-08",
         "Web application firewall: ModSecurity with the OWASP Core Rule Set, blocking",
         f"{GUIDE} / WAF",
         "Run the nginx role (nginx_waf_enabled), or set nginx_waf_elsewhere to the cloud WAF in front.",
+        source="nginx -T (modsecurity, rules file); an SQL injection probe, answered 403 when blocking",
+        switch="nginx_waf_enabled",
     ),
     Control(
         "NGX-09",
         "Rate and connection limits per client, answered with 429",
         f"{GUIDE} / DDoS Protection",
         "Run the nginx role (nginx_rate_limit, nginx_conn_limit).",
+        source="nginx -T (limit_req, limit_conn and their status) for each server that listens",
+        switch="nginx_rate_limit_enabled",
     ),
     Control(
         "NGX-10",
         "Tight client timeouts and request body limit",
         f"{GUIDE} / DDoS Protection",
-        "Run the nginx role (nginx_client_body_max_size, nginx_client_*_timeout).",
+        "Run the nginx role (nginx_client_limit_body_size and the nginx_client_limit_*_timeout variables).",
+        source="nginx -T (client_max_body_size and the timeouts) for each server that listens",
+        switch="nginx_client_limits_enabled",
     ),
 )
 
@@ -98,14 +118,6 @@ TLS_VERSIONS = {
     "TLSv1.2": ssl.TLSVersion.TLSv1_2,
     "TLSv1.3": ssl.TLSVersion.TLSv1_3,
 }
-SECURITY_HEADERS = (
-    "strict-transport-security",
-    "x-frame-options",
-    "x-content-type-options",
-    "content-security-policy",
-    "referrer-policy",
-    "permissions-policy",
-)
 HSTS_MIN_AGE = 31536000
 
 
@@ -209,23 +221,6 @@ def parse_hsts(value: str | None) -> dict[str, t.Any]:
 
 
 CSP_DIRECTIVE = re.compile(r"^[a-z][a-z-]*(\s+[^\s;,]+)*$")
-
-
-def parse_csp(value: str) -> dict[str, list[str]] | None:
-    """A Content-Security-Policy as directive -> sources, or None when it
-    does not parse (a malformed policy is ignored by browsers, silently)."""
-    directives: dict[str, list[str]] = {}
-    for part in value.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        if not CSP_DIRECTIVE.match(part):
-            return None
-        name, *sources = part.split()
-        if name in directives:
-            return None
-        directives[name] = sources
-    return directives or None
 
 
 def header_problems(response: dict[str, t.Any], wanted: dict[str, str], hsts_min_age: int = HSTS_MIN_AGE) -> dict[str, str]:

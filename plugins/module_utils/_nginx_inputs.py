@@ -135,15 +135,15 @@ SPEC: dict[str, v.Validator] = {
     "nginx_http_port": v.port,
     "nginx_https_port": v.port,
     "nginx_acme_challenge_dir": v.optional(v.path),
-    "nginx_remove_default_site": v.boolean,
+    "nginx_default_site_disabled": v.boolean,
     "nginx_https_redirect_enabled": v.boolean,
     "nginx_tls_protocols_enabled": v.boolean,
-    "nginx_ssl_protocols": v.list_of(
+    "nginx_tls_protocols": v.list_of(
         v.choice("TLSv1.2", "TLSv1.3", what="TLSv1.2 or TLSv1.3 (SSLv3, TLSv1 and TLSv1.1 are broken), not one of"), min_items=1
     ),
     "nginx_tls_ciphers_enabled": v.boolean,
-    "nginx_ssl_ciphers": v.openssl_ciphers,
-    "nginx_ssl_ecdh_curve": ecdh_curve,
+    "nginx_tls_ciphers": v.openssl_ciphers,
+    "nginx_tls_ecdh_curve": ecdh_curve,
     "nginx_certificate_enabled": v.boolean,
     "nginx_ssl_cert_file": v.optional(v.path),
     "nginx_ssl_key_file": v.optional(v.path),
@@ -169,11 +169,11 @@ SPEC: dict[str, v.Validator] = {
     "nginx_rate_limit_burst": v.integer(0, 100000),
     "nginx_conn_limit": v.integer(1, 100000),
     "nginx_client_limits_enabled": v.boolean,
-    "nginx_client_max_body_size": v.size(1024, 1024**3),
-    "nginx_client_body_timeout": v.integer(1, 300, "seconds"),
-    "nginx_client_header_timeout": v.integer(1, 300, "seconds"),
-    "nginx_keepalive_timeout": v.integer(1, 300, "seconds"),
-    "nginx_send_timeout": v.integer(1, 300, "seconds"),
+    "nginx_client_limit_body_size": v.size(1024, 1024**3),
+    "nginx_client_limit_body_timeout": v.integer(1, 300, "seconds"),
+    "nginx_client_limit_header_timeout": v.integer(1, 300, "seconds"),
+    "nginx_client_limit_keepalive_timeout": v.integer(1, 300, "seconds"),
+    "nginx_client_limit_send_timeout": v.integer(1, 300, "seconds"),
 }
 MULTILINE: tuple[str, ...] = ()
 
@@ -189,6 +189,13 @@ def check(inputs: v.Inputs) -> None:
     inputs.more_than("nginx_ssl_cert_valid_days", "nginx_ssl_cert_renew_days")
 
 
+def not_applicable(values: dict[str, t.Any]) -> dict[str, str]:
+    """Controls another system provides, by the operator's word."""
+    if values.get("nginx_waf_elsewhere"):
+        return {"NGX-08": f"handled elsewhere: {values['nginx_waf_elsewhere']}"}
+    return {}
+
+
 def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:
     values = inputs.values
     if facts.get("config_valid") is False:
@@ -197,10 +204,10 @@ def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.A
     for var in ("nginx_ssl_cert_file", "nginx_ssl_key_file"):
         if values[var] and not (files.get(values[var]) or {"exists": True}).get("exists"):
             inputs.error(f"{var} {values[var]} does not exist on the host")
-    if not values["nginx_remove_default_site"] and (files.get("/etc/nginx/sites-enabled/default") or {}).get("exists"):
+    if not values["nginx_default_site_disabled"] and (files.get("/etc/nginx/sites-enabled/default") or {}).get("exists"):
         inputs.error(
             f"the distribution's default site (/etc/nginx/sites-enabled/default) claims port {values['nginx_http_port']} too; "
-            "disable it or set nginx_remove_default_site: true"
+            "disable it or set nginx_default_site_disabled: true"
         )
-    if values["nginx_ssl_ciphers"] and facts.get("ciphers_invalid"):
-        inputs.error(f"nginx_ssl_ciphers is not a cipher list the host's OpenSSL accepts: {facts['ciphers_invalid']}")
+    if values["nginx_tls_ciphers"] and facts.get("ciphers_invalid"):
+        inputs.error(f"nginx_tls_ciphers is not a cipher list the host's OpenSSL accepts: {facts['ciphers_invalid']}")

@@ -38,54 +38,72 @@ CATALOG: tuple[Control, ...] = (
         "Minimal install",
         f"{GUIDE}: Minimal Install - install only necessary packages",
         'Purge the listed packages (apt-get purge) and set APT::Install-Recommends "false".',
+        source="dpkg-query -W; apt-config dump",
+        switch="os_minimal_install_enabled",
     ),
     Control(
         "OS-02",
         "SSH root login disabled",
         f"{GUIDE}: SSH Configuration - disable root login (PermitRootLogin no)",
         "Set PermitRootLogin no in the first file sshd reads and reload sshd.",
+        source="sshd -T -C for each connection a Match block can change",
+        switch="os_ssh_root_login_disabled_enabled",
     ),
     Control(
         "OS-03",
         "SSH key-based authentication only",
         f"{GUIDE}: SSH Configuration - use key-based authentication only (PasswordAuthentication no)",
         "Set PasswordAuthentication no, KbdInteractiveAuthentication no, PubkeyAuthentication yes.",
+        source="sshd -T -C for each connection; ssh -vv to the running sshd (authentication methods offered)",
+        switch="os_ssh_key_only_enabled",
     ),
     Control(
         "OS-04",
         "SSH port",
         f"{GUIDE}: SSH Configuration - change default SSH port (optional, e.g., 2222)",
         "Set Port to the configured port only and reload sshd; remove other Port lines.",
+        source="sshd -T (port); ss -tlnp (ports sshd listens on)",
+        switch="os_ssh_port_enabled",
     ),
     Control(
         "OS-05",
         "SSH cryptography",
         f"{GUIDE}: SSH Configuration (baseline) - modern key exchange, ciphers, MACs and host keys only",
         "Set KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms and PubkeyAcceptedAlgorithms to the configured lists.",
+        source="sshd -T; ssh -vv to the running sshd (algorithms offered)",
+        switch="os_ssh_crypto_enabled",
     ),
     Control(
         "OS-06",
         "SSH session limits",
         f"{GUIDE}: SSH Configuration (baseline) - MaxAuthTries, LoginGraceTime, no X11 or agent forwarding",
         "Set the listed sshd options to the configured values and reload sshd.",
+        source="sshd -T -C for each connection a Match block can change",
+        switch="os_ssh_limits_enabled",
     ),
     Control(
         "OS-07",
         "SSH access limited to listed users and groups",
         f"{GUIDE}: SSH Configuration (baseline) - optional AllowUsers/AllowGroups",
         "Set AllowUsers/AllowGroups to the configured lists and reload sshd.",
+        source="sshd -T -C for each connection (allowusers, allowgroups); getent group",
+        switch="os_ssh_allow_list_enabled",
     ),
     Control(
         "OS-08",
         "Firewall denies incoming by default",
         f"{GUIDE}: Firewall (UFW) - deny all incoming by default (ufw default deny incoming)",
         "ufw default deny incoming; ufw default allow outgoing; ufw enable.",
+        source="ufw status verbose",
+        switch="os_firewall_policy_enabled",
     ),
     Control(
         "OS-09",
         "Firewall allows SSH, HTTP and HTTPS",
         f"{GUIDE}: Firewall (UFW) - allow SSH (ufw allow 2222/tcp) and HTTP/HTTPS (80/tcp, 443/tcp)",
         "ufw allow each configured port (the SSH port first).",
+        source="ufw status verbose; /etc/ufw/user.rules, /etc/ufw/user6.rules",
+        switch="os_firewall_rules_enabled",
     ),
     Control(
         "OS-10",
@@ -93,60 +111,80 @@ CATALOG: tuple[Control, ...] = (
         f"{GUIDE}: Updates - enable automatic security updates (unattended-upgrades)",
         "Install unattended-upgrades, set APT::Periodic and security origins, "
         "enable apt-daily.timer and apt-daily-upgrade.timer.",
+        source="apt-config dump; systemctl is-enabled apt-daily.timer apt-daily-upgrade.timer; needrestart.conf",
+        switch="os_auto_updates_enabled",
     ),
     Control(
         "OS-11",
         "Network stack sysctls",
         f"{GUIDE} (baseline): network sysctls - syncookies, rp_filter, no redirects or source routing",
         "Write the values to /etc/sysctl.d and apply them with sysctl -w.",
+        source="/proc/sys",
+        switch="os_net_sysctl_enabled",
     ),
     Control(
         "OS-12",
         "Core dumps disabled",
         f"{GUIDE} (baseline): core dumps off",
         "Set hard core 0 in limits.d, DefaultLimitCORE=0 for systemd, Storage=none for systemd-coredump.",
+        source="systemctl show -p DefaultLimitCORE; /etc/security/limits.conf and limits.d; coredump.conf",
+        switch="os_core_dumps_disabled_enabled",
     ),
     Control(
         "OS-13",
         "Restrictive default umask",
         f"{GUIDE} (baseline): restrictive default umask",
         "Set UMASK in /etc/login.defs and enable pam_umask in common-session.",
+        source="/etc/login.defs (UMASK); /etc/pam.d/common-session (pam_umask)",
+        switch="os_umask_enabled",
     ),
     Control(
         "OS-14",
         "Password aging",
         f"{GUIDE} (baseline): password aging in login.defs",
         "Set PASS_MAX_DAYS, PASS_MIN_DAYS and PASS_WARN_AGE in /etc/login.defs.",
+        source="/etc/login.defs (PASS_MAX_DAYS, PASS_MIN_DAYS, PASS_WARN_AGE)",
+        switch="os_password_aging_enabled",
     ),
     Control(
         "OS-15",
         "Cron and SSH file permissions",
         f"{GUIDE} (baseline): tight permissions on cron and SSH files",
         "chmod/chown the listed paths to the configured mode and owner.",
+        source="stat of each listed path",
+        switch="os_file_permissions_enabled",
     ),
     Control(
         "OS-16",
         "Kernel hardening sysctls",
         f"{GUIDE} (baseline): kernel sysctls such as kptr_restrict and dmesg_restrict",
         "Write the values to /etc/sysctl.d and apply them with sysctl -w.",
+        source="/proc/sys",
+        switch="os_kernel_sysctl_enabled",
     ),
     Control(
         "OS-17",
         "Login banner",
         f"{GUIDE} (baseline): login banner",
         "Write the banner to /etc/issue and /etc/issue.net and set Banner /etc/issue.net in sshd.",
+        source="/etc/issue, /etc/issue.net; sshd -T (banner)",
+        switch="os_login_banner_enabled",
     ),
     Control(
         "OS-18",
         "Unused kernel modules cannot load",
         f"{GUIDE} (baseline): minimal install - no unused filesystems, network protocols or USB storage",
         "Add 'install MODULE /bin/false' for each module to /etc/modprobe.d and unload loaded ones.",
+        source="modprobe -n -v for each module; /proc/modules",
+        switch="os_kernel_modules_disabled_enabled",
     ),
     Control(
         "OS-19",
         "Password quality enforced",
         f"{GUIDE} (baseline): strong passwords for local accounts (sudo)",
         "Install libpam-pwquality (pam-auth-update adds it to common-password) and set its limits.",
+        source="/etc/security/pwquality.conf and pwquality.conf.d; /etc/pam.d/common-password",
+        switch="os_password_quality_enabled",
     ),
 )
 
@@ -460,11 +498,6 @@ def parse_ss_sockets(text: str, processes: t.Iterable[str]) -> list[tuple[str, i
         if m:
             sockets.add((parts[3][: m.start()].strip("[]").split("%")[0], int(m.group(1))))
     return sorted(sockets)
-
-
-def parse_ss_listeners(text: str, processes: t.Iterable[str]) -> list[int]:
-    """``ss -Htlnp``: TCP ports that the named processes listen on."""
-    return sorted({port for _address, port in parse_ss_sockets(text, processes)})
 
 
 def parse_ss_peers(text: str, ports: t.Iterable[int]) -> list[str]:
@@ -1059,7 +1092,7 @@ def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropi
 
 
 # --------------------------------------------------------------------------
-# Plans: what differs from what is wanted (shared by os_facts and os_verify)
+# Plans: what differs from what is wanted (shared by os_info and os_verify)
 # --------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The postgres layer: catalog, readers and plans shared by postgres_facts
+"""The postgres layer: catalog, readers and plans shared by postgres_info
 and postgres_verify.
 
 Everything is read through the server as the ``postgres`` superuser over the
@@ -39,42 +39,56 @@ CATALOG = (
         "Not publicly accessible: listens on localhost or listed private addresses, firewall open only to client networks",
         f"{GUIDE} / Network Isolation",
         "Set postgres_listen_addresses and postgres_client_networks; run the postgres role.",
+        source="SHOW listen_addresses; /proc/net/tcp, /proc/net/tcp6; ufw status verbose",
+        switch="postgres_network_isolation_enabled",
     ),
     Control(
         "PG-02",
         "TLS on, TLS 1.2 or later, a valid certificate and a private key only the server reads",
         f"{GUIDE} / SSL Connections",
         "Run the postgres role; give postgres_ssl_cert_file/postgres_ssl_key_file or let it generate a certificate.",
+        source="pg_settings (ssl, ssl_min_protocol_version, ssl_cert_file, ssl_key_file); openssl x509; stat of the key",
+        switch="postgres_tls_enabled",
     ),
     Control(
         "PG-03",
         "Client authentication: TCP only over TLS (hostssl), non-TLS TCP rejected, no trust, SCRAM-SHA-256 passwords",
         f"{GUIDE} / SSL Connections",
         "Run the postgres role; pg_hba.conf is rendered from postgres_client_networks and postgres_hba_rules.",
+        source="pg_hba_file_rules; a non-TLS TCP connection attempt",
+        switch="postgres_client_auth_enabled",
     ),
     Control(
         "PG-04",
         "Strong passwords: the application roles use the configured generated passwords, stored as SCRAM-SHA-256",
         f"{GUIDE} / Strong Passwords; {PREFLIGHT} / 1. default credentials changed",
         "Run the postgres role; it sets the passwords from postgres_app_password/postgres_owner_password or generated ones.",
+        source="pg_authid (rolpassword: SCRAM verifiers checked against the configured passwords)",
+        switch="postgres_passwords_enabled",
     ),
     Control(
         "PG-05",
         "Least privilege: the application role has CRUD on its own schema and nothing else; a separate owner role",
         f"{GUIDE} / Least Privilege",
         "Run the postgres role; it grants CRUD, sets default privileges and revokes the rest.",
+        source="has_*_privilege and pg_default_acl for the application and owner roles",
+        switch="postgres_least_privilege_enabled",
     ),
     Control(
         "PG-06",
         "No superuser beyond postgres (and postgres_superusers_allowed)",
         f"{GUIDE} / Least Privilege",
         "ALTER ROLE <name> NOSUPERUSER, or list the role in postgres_superusers_allowed if it must stay.",
+        source="pg_roles (rolsuper)",
+        switch="postgres_superusers_enabled",
     ),
     Control(
         "PG-07",
         "Connections, disconnections, failed logins, DDL and role changes (pgaudit) and slow statements are logged",
         "4.3 Monitoring & Audit / suspicious database queries",
         "Run the postgres role (postgres_pgaudit_enabled, postgres_log_min_duration_statement).",
+        source="pg_settings (log_*, shared_preload_libraries, pgaudit.log)",
+        switch="postgres_audit_logging_enabled",
     ),
     Control(
         "PG-08",
@@ -82,31 +96,33 @@ CATALOG = (
         f"{GUIDE} / Encryption at Rest",
         "Put the data directory on a LUKS (dm-crypt) volume, or set postgres_storage_encryption_elsewhere "
         "to what encrypts it (e.g. EBS encryption).",
+        source="SHOW data_directory; lsblk / /sys/block (dm-crypt in the device stack)",
+        switch="postgres_encryption_at_rest_enabled",
     ),
     Control(
         "PG-09",
         "Backups scheduled (systemd timer), recent, kept with tight modes and pruned after the retention",
         f"{PREFLIGHT} / 3. backups scheduled",
         "Run the postgres role; check 'systemctl status insightengine-pg-backup.service'.",
+        source="systemctl show insightengine-pg-backup.timer; the backup directory's files, ages and modes",
+        switch="postgres_backup_enabled",
     ),
     Control(
         "PG-10",
         "Backups verified: the latest restore test restored the latest backup into a scratch database and checked it",
         f"{PREFLIGHT} / 3. backups verified",
         "Check 'journalctl -u insightengine-pg-restore-test.service'; run the postgres role.",
+        source="the restore test's status file; systemctl show insightengine-pg-restore-test.timer",
+        switch="postgres_restore_test_enabled",
     ),
 )
 
-# Settings the role manages whose change needs a restart (the rest reload).
-RESTART_SETTINGS = ("listen_addresses", "port", "shared_preload_libraries")
 
 # Authentication methods pg_hba may use, by connection type.
 LOCAL_METHODS = ("peer", "scram-sha-256", "reject")
 TCP_METHODS = ("scram-sha-256", "cert", "reject")
-PASSWORD_METHODS = ("password", "md5", "trust", "ident", "radius", "pam", "ldap", "bsd", "sspi", "gss")
 
 SCRAM_ITERATIONS = 4096
-NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 BACKUP_MANIFEST = "MANIFEST.json"
 BACKUP_UNITS = ("insightengine-pg-backup.timer", "insightengine-pg-restore-test.timer")
@@ -244,20 +260,6 @@ def parse_proc_net_listeners(text: str, port: int, v6: bool = False) -> list[str
 def wildcard_listener(address: str) -> bool:
     host = address.rsplit(":", 1)[0].strip("[]")
     return host in ("0.0.0.0", "::", "*")  # noqa: S104 - detecting, not binding
-
-
-def in_networks(address: str, networks: t.Iterable[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    for net in networks:
-        try:
-            if ip in ipaddress.ip_network(net, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
 
 
 def acl_grants(acl: str | None, grantee: str) -> str:

@@ -92,7 +92,7 @@ options:
     type: dict
     default: {}
 seealso:
-  - module: insightengine.hardening.nginx_facts
+  - module: insightengine.hardening.nginx_info
 """
 
 EXAMPLES = r"""
@@ -112,7 +112,9 @@ layer:
   type: str
   returned: always
 findings:
-  description: One finding per control (only the failing ones when the task fails).
+  description:
+    - One finding per control, always all of them.
+    - See M(insightengine.hardening.os_verify) and C(docs/report.schema.json).
   type: list
   elements: dict
   returned: always

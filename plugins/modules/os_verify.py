@@ -13,8 +13,7 @@ version_added: 0.1.0
 description:
   - Reads the effective state of the host and returns one finding per control of the os layer
     (C(OS-01) to C(OS-19)), each with the guide line it implements, a status
-    (C(pass), C(fail) or C(skipped) with a reason), what was expected, what was found and how to
-    fix it.
+    (see RV(findings[].status)), what was expected, what was found, the evidence and how to fix it.
   - Reads what the system really uses, not the files a role wrote.
     SSH from C(sshd -T -C) for every connection a C(Match) block can change (the login user, root,
     each user and group a block names, its addresses and ports), and as a client on the host sees it
@@ -23,8 +22,8 @@ description:
     the ports C(sshd) listens on; the firewall from C(ufw status verbose);
     updates from C(apt-config dump) and systemd timers; packages from C(dpkg-query);
     kernel parameters from C(/proc/sys); core dump limits from systemd's manager and pam_limits.
-  - Never changes anything. In a container, kernel parameters that the host kernel owns are skipped
-    with the reason, never failed.
+  - Never changes anything. In a container, kernel parameters that the host kernel owns are
+    C(not_applicable) with the reason, never failed.
 author:
   - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
@@ -68,7 +67,7 @@ options:
     type: dict
     default: {}
   ssh_allow_users:
-    description: OS-07. The expected C(AllowUsers) patterns. With O(ssh_allow_groups) empty too, OS-07 is skipped.
+    description: OS-07. The expected C(AllowUsers) patterns. With O(ssh_allow_groups) empty too, OS-07 is disabled.
     type: list
     elements: str
     default: []
@@ -131,7 +130,7 @@ options:
     description:
       - OS-18. Kernel modules modprobe must refuse to load (an C(install MODULE /bin/false) rule), and
         that must not be loaded.
-      - In a container the host kernel owns its modules; OS-18 is skipped with that reason.
+      - In a container the host kernel owns its modules; OS-18 is C(not_applicable) with that reason.
     type: list
     elements: str
     default: []
@@ -143,7 +142,7 @@ options:
     type: dict
     default: {}
 seealso:
-  - module: insightengine.hardening.os_facts
+  - module: insightengine.hardening.os_info
 """
 
 EXAMPLES = r"""
@@ -153,7 +152,7 @@ EXAMPLES = r"""
     firewall_rules:
       - {port: 2222, proto: tcp, from: any}
       - {port: 443, proto: tcp, from: any}
-    skip:
+    disabled:
       OS-01: not audited here
     strict: false
   register: os_audit
@@ -171,9 +170,8 @@ layer:
   sample: os
 findings:
   description:
-    - One finding per control, in control order.
-    - When the task fails (O(strict)), only the failing controls, so that the failure stays readable;
-      RV(report) still has a line for every control.
+    - One finding per control, in control order, always all of them (also when the task fails).
+    - The shape is the collection's findings contract, described by C(docs/report.schema.json).
   type: list
   elements: dict
   returned: always
@@ -190,7 +188,10 @@ findings:
       description: The line of the hardening guide the control implements.
       type: str
     status:
-      description: C(pass), C(fail) or C(skipped).
+      description:
+        - C(pass), C(fail), C(warn) (advisory), C(waived) (a current waiver covers a failure),
+          C(disabled) (switched off), C(not_applicable) (cannot apply here, see RV(findings[].reason)) or
+          C(error) (the check could not run).
       type: str
       sample: fail
     expected:
@@ -201,19 +202,27 @@ findings:
       description: What the host has (for a failure, only the values that differ).
       type: raw
       sample: {permitrootlogin: "yes"}
+    evidence:
+      description: What the finding was judged on, the command or request (C(source)) and the value read (C(read));
+        null for disabled and not applicable controls.
+      type: dict
+      sample: {source: "sshd -T -C user=root,...", read: {permitrootlogin: "yes"}}
     reason:
-      description: Why the control was skipped, or why its state could not be read.
+      description: Why the control is disabled, not applicable, waived or in error.
       type: str
     remediation:
-      description: How to fix a failing control; null unless the status is C(fail).
+      description: How to fix the control; null when it passes or was not judged.
       type: str
+    waiver:
+      description: The waiver for this control (reason, approver, expires, and C(found), the status it replaced), or null.
+      type: dict
 summary:
-  description: How many controls pass, fail and were skipped.
+  description: How many controls have each status.
   type: dict
   returned: always
-  sample: {pass: 15, fail: 1, skipped: 1}
+  sample: {pass: 15, fail: 1, warn: 0, waived: 0, disabled: 1, not_applicable: 2, error: 0}
 failed_controls:
-  description: IDs of the failing controls.
+  description: IDs of the controls that fail or could not be checked.
   type: list
   elements: str
   returned: always
@@ -224,7 +233,7 @@ report:
   elements: str
   returned: always
   sample:
-    - "OS-02   FAIL     SSH root login disabled: expected permitrootlogin=no; actual permitrootlogin=yes"
+    - "OS-02   FAIL           SSH root login disabled: permitrootlogin=yes (want no)"
 """
 
 import grp
@@ -326,7 +335,7 @@ class OsVerifier:
         if self.f.wanted("OS-07"):
             users, groups = self.p["ssh_allow_users"], self.p["ssh_allow_groups"]
             if not users and not groups:
-                self.f.skip("OS-07", "no AllowUsers or AllowGroups configured")
+                self.f.disable("OS-07", "no AllowUsers or AllowGroups configured (os_ssh_allow_users, os_ssh_allow_groups)")
             else:
                 actual = {
                     "allowusers": sorted(_os.sshd_words(config, "allowusers")),
@@ -534,7 +543,10 @@ class OsVerifier:
         plan = _os.sysctl_plan(self.reader, wanted, self.reader.container())
         if not plan["values"]:
             reasons = sorted(set(plan["not_applicable"].values()))
-            self.f.skip(cid, "; ".join(reasons) or "no parameters configured", actual=plan["not_applicable"])
+            if reasons:
+                self.f.not_applicable(cid, "; ".join(reasons), actual=plan["not_applicable"])
+            else:
+                self.f.disable(cid, "no parameters configured")
             return
         expected = {k: _os.normalize_sysctl(wanted[k]) for k in plan["values"]}
         if plan["drift"]:
@@ -615,7 +627,7 @@ class OsVerifier:
             return
         container = self.reader.container()
         if container:
-            self.f.skip("OS-18", f"kernel modules belong to the host kernel ({container} container)")
+            self.f.not_applicable("OS-18", f"kernel modules belong to the host kernel ({container} container)")
             return
         modules = self.p["kernel_modules_disabled"]
         loadable = sorted(m for m in modules if not _os.module_refused(self.reader.modprobe_install(m)))

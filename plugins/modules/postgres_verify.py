@@ -79,7 +79,7 @@ options:
     type: bool
     default: true
 seealso:
-  - module: insightengine.hardening.postgres_facts
+  - module: insightengine.hardening.postgres_info
 """
 
 EXAMPLES = r"""
@@ -101,7 +101,9 @@ layer:
   type: str
   returned: always
 findings:
-  description: One finding per control (only the failing ones when the task fails).
+  description:
+    - One finding per control, always all of them.
+    - See M(insightengine.hardening.os_verify) and C(docs/report.schema.json).
   type: list
   elements: dict
   returned: always
@@ -109,7 +111,7 @@ summary:
   description: Number of findings per status.
   type: dict
   returned: always
-  sample: {pass: 9, fail: 0, warn: 1, skipped: 0}
+  sample: {pass: 9, fail: 0, warn: 1, waived: 0, disabled: 0, not_applicable: 0, error: 0}
 failed_controls:
   description: IDs of the failing controls.
   type: list
@@ -122,6 +124,7 @@ report:
   returned: always
 """
 
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -372,7 +375,7 @@ class PostgresVerifier:
             return
         storage = self.p["storage"]
         if storage.get("encrypted_elsewhere"):
-            self.f.skip("PG-08", f"handled elsewhere: {storage['encrypted_elsewhere']}")
+            self.f.not_applicable("PG-08", f"handled elsewhere: {storage['encrypted_elsewhere']}")
             return
         data = self.value("data_directory") if self.server.up else (self.cluster or {}).get("data_directory")
         if not data:
@@ -397,7 +400,7 @@ class PostgresVerifier:
     # PG-09, PG-10
     def backups(self) -> None:
         b = self.p["backup"]
-        now = pg.time.time()
+        now = time.time()
         state = pg.latest_backup(b.get("root") or "/var/backups/postgresql", now)
         latest = state["latest"]
         if self.f.wanted("PG-09"):

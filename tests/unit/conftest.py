@@ -44,3 +44,19 @@ def make_certificate(directory: Path, name: str, days: int = 30) -> tuple[Path, 
     )
     key_path.chmod(0o600)
     return cert_path, key_path
+
+
+def checked_report(*results: dict, check_mode: bool = False, changed: dict | None = None) -> dict:
+    """The report document the callback writes for verify results of one
+    host ("host1"), validated against the shipped JSON Schema."""
+    import json
+
+    import jsonschema
+
+    from ansible_collections.insightengine.hardening.plugins.callback.report import build
+
+    findings = {"host1": {result["layer"]: {"findings": result["findings"]} for result in results}}
+    document = build(findings, {"host1": changed or {}}, {}, {}, check_mode, False)
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(document, default=str)), schema, format_checker=jsonschema.FormatChecker())
+    return document

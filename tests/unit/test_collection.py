@@ -12,12 +12,21 @@ import pytest
 import yaml
 
 from ansible_collections.insightengine.hardening.plugins.callback.report import control_ids
-from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx, _os, _postgres
+from ansible_collections.insightengine.hardening.plugins.module_utils._layers import LAYERS
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
-CATALOGS = {"os": _os.CATALOG, "postgres": _postgres.CATALOG, "nginx": _nginx.CATALOG}
-PREFIXES = {"os": "OS", "postgres": "PG", "nginx": "NGX"}  # control ID prefix, lower-cased for tags
+BY_NAME = {layer.name: layer for layer in LAYERS}
+# Modules that never change the host (or only report): a task of any other
+# module can change it and must say which controls it serves.
+READ_ONLY = {
+    "ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.set_fact", "ansible.builtin.assert",
+    "ansible.builtin.fail", "ansible.builtin.meta", "ansible.builtin.wait_for", "ansible.builtin.wait_for_connection",
+    "ansible.builtin.stat", "ansible.builtin.slurp", "ansible.builtin.command_readonly",
+    "insightengine.hardening.validate_inputs",
+    *(f"insightengine.hardening.{layer.info_module}" for layer in LAYERS),
+    *(f"insightengine.hardening.{layer.verify_module}" for layer in LAYERS),
+}  # fmt: skip
 
 
 def load(path: Path):
@@ -35,18 +44,24 @@ def test_argument_specs_match_defaults(role):
         assert name.startswith(f"{role.name}_"), name
 
 
-@pytest.mark.parametrize("layer", sorted(CATALOGS))
+def test_the_registry_is_the_roles_with_a_layer():
+    assert {layer.name for layer in LAYERS} <= {role.name for role in ROLES}
+    for layer in LAYERS:
+        for module in (layer.info_module, layer.verify_module):
+            assert (ROOT / "plugins" / "modules" / f"{module}.py").exists(), module
+        assert hasattr(layer.inputs, "SPEC") and hasattr(layer.inputs, "check") and hasattr(layer.inputs, "check_host")
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.name)
 def test_every_control_has_a_switch_a_tag_and_tasks_that_name_it(layer):
-    role = ROOT / "roles" / layer
-    switches = load(role / "vars" / "main.yml")[f"__{layer}_control_switch"]
+    role = ROOT / "roles" / layer.name
     defaults = load(role / "defaults" / "main.yml")
-    ids = [c.id for c in CATALOGS[layer]]
-    assert list(switches) == ids
-    for cid, switch in switches.items():
-        assert defaults[switch] is True, f"{cid}: {switch} should default to on"
-    prefix = PREFIXES[layer].lower()
-    tags = set(re.findall(rf"\b{prefix}-\d\d\b", (role / "tasks" / "main.yml").read_text()))
-    assert tags == {cid.lower() for cid in ids}
+    ids = [c.id for c in layer.catalog]
+    for control in layer.catalog:
+        assert defaults.get(control.switch) is True, f"{control.id}: {control.switch} should be a role default, on"
+        assert control.source, f"{control.id}: say what the control is judged on"
+    tags = set(re.findall(rf"\b{layer.prefix.lower()}-\d\d\b", (role / "tasks" / "main.yml").read_text()))
+    assert tags == {c.tag for c in layer.catalog}
     named = set()
     for path in (role / "tasks").glob("*.yml"):
         for match in re.finditer(r"^\s*- name: (.+)$", path.read_text(), re.M):
@@ -54,6 +69,69 @@ def test_every_control_has_a_switch_a_tag_and_tasks_that_name_it(layer):
     # Task names say which control they implement ("OS-11, OS-16 | ..."):
     # the report callback and --check output rely on it.
     assert named == set(ids), f"unknown: {named - set(ids)}, no task: {set(ids) - named}"
+
+
+def _tasks(node):
+    """Every task in a task file, blocks opened."""
+    for task in node or []:
+        if isinstance(task, dict) and "block" in task:
+            yield from _tasks(task["block"])
+            yield from _tasks(task.get("rescue"))
+            yield from _tasks(task.get("always"))
+        elif isinstance(task, dict):
+            yield task
+
+
+def _module(task: dict) -> str:
+    keywords = {
+        "name", "when", "tags", "register", "loop", "loop_control", "notify", "changed_when", "failed_when", "no_log",
+        "become", "become_user", "check_mode", "diff", "vars", "environment", "delegate_to", "run_once", "listen",
+        "ignore_errors", "until", "retries", "delay", "args", "async", "poll", "throttle", "timeout", "with_items",
+    }  # fmt: skip
+    names = [k for k in task if k not in keywords]
+    assert len(names) == 1, task
+    return names[0]
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.name)
+def test_a_task_that_can_change_the_host_names_the_controls_it_serves(layer):
+    """The link from a task to its controls is declared once, in its name
+    ("PG-02 | ..."); the report callback reads it. Handlers are tasks too."""
+    known = {c.id for c in layer.catalog}
+    role = ROOT / "roles" / layer.name
+    unnamed = []
+    for path in [*(role / "tasks").glob("*.yml"), role / "handlers" / "main.yml"]:
+        for task in _tasks(load(path)):
+            module = _module(task)
+            read_only = module in READ_ONLY or task.get("changed_when") is False or str(task.get("changed_when")) == "false"
+            ids = control_ids(task.get("name", ""))
+            assert ids <= known, f"{path.name}: {task.get('name')} names controls the catalog lacks: {ids - known}"
+            if not read_only and module != "ansible.builtin.debug" and not ids:
+                unnamed.append(f"{path.relative_to(ROOT)}: {task.get('name')} ({module})")
+    assert not unnamed, "tasks that can change the host without naming a control:\n" + "\n".join(unnamed)
+
+
+def test_site_playbook_applies_every_layer_to_its_group():
+    plays = load(ROOT / "playbooks" / "site.yml")
+    applied = {(play["hosts"], role["role"]) for play in plays for role in play.get("roles", [])}
+    assert applied == {(layer.group, layer.role) for layer in LAYERS}
+
+
+def test_no_public_variable_shares_a_name_with_the_roles_beside_it():
+    anchors = load(ROOT / "tests" / "unit" / "data" / "anchor_variables.yml")
+    names = {name: source for source, listed in anchors["names"].items() for name in listed}
+    prefixes = [(prefix, source) for source, listed in anchors["prefixes"].items() for prefix in listed]
+    clashes = []
+    for role in ROLES:
+        for name in load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]:
+            if name in names:
+                clashes.append(f"{role.name}: {name} (also {names[name]})")
+            clashes += [
+                f"{role.name}: {name} (a {prefix}* variable of {source})"
+                for prefix, source in prefixes
+                if name.startswith(prefix)
+            ]
+    assert not clashes, "\n".join(clashes)
 
 
 def test_generated_documentation_is_up_to_date():
@@ -64,8 +142,10 @@ def test_generated_documentation_is_up_to_date():
 
 
 def test_control_ids_are_unique_and_well_formed():
-    for layer, catalog in CATALOGS.items():
-        ids = [c.id for c in catalog]
+    prefixes = [layer.prefix for layer in LAYERS]
+    assert len(prefixes) == len(set(prefixes))
+    for layer in LAYERS:
+        ids = [c.id for c in layer.catalog]
         assert len(ids) == len(set(ids))
-        assert all(re.fullmatch(rf"{PREFIXES[layer]}-\d\d", cid) for cid in ids)
-        assert all(c.guide and c.remediation for c in catalog)
+        assert all(layer.owns(cid) for cid in ids)
+        assert all(c.guide and c.remediation for c in layer.catalog)

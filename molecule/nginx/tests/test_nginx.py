@@ -18,7 +18,14 @@ import time
 import warnings
 
 import pytest
-from conftest import assert_bad_inputs_refused, assert_converged, assert_drift_reported, run_playbook
+from conftest import (
+    assert_bad_inputs_refused,
+    assert_converged,
+    assert_drift_reported,
+    assert_refused_and_unchanged,
+    assert_waivers_hold,
+    run_playbook,
+)
 
 HEADERS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains",
@@ -230,18 +237,30 @@ def test_tls_1_0_re_enabled_behind_the_roles_back_is_reported_then_repaired(host
     time.sleep(2)
     drift = {"NGX-02", "NGX-07"}
     assert_drift_reported(converge_playbook, hosts, "nginx", drift, drift)
-    repair = run_playbook(converge_playbook)
-    assert repair.rc == 0, repair.stdout[-3000:]
+    # The layer contract's waivers, on this drift: waived in check mode; a
+    # normal run repairs the drift and still fails the expired waiver's control.
+    assert_waivers_hold(converge_playbook, hosts, "nginx", drift)
     time.sleep(2)
     assert_converged(converge_playbook, hosts, "nginx", 10)
+
+
+def test_a_waiver_for_an_unknown_control_is_refused_before_anything_changes(hosts, converge_playbook):
+    waiver = {"reason": "typo", "approver": "ops", "expires": "2099-01-01"}
+    assert_refused_and_unchanged(
+        converge_playbook,
+        hosts[0],
+        {"insightengine_hardening_waivers": {"NGX-99": waiver}},
+        "insightengine_hardening_waivers.NGX-99: no such control in this collection",
+        FINGERPRINT,
+    )
 
 
 def test_a_waf_elsewhere_is_reported_as_handled_there(hosts, converge_playbook):
     run = run_playbook(converge_playbook, check=True, extra_vars={"nginx_waf_elsewhere": "Cloudflare WAF"})
     assert run.rc == 0
     for name in hosts:
-        lines = [line for line in run.verify(name, "nginx")["report"] if line.startswith("NGX-08")]
-        assert lines == [lines[0]] and "SKIPPED" in lines[0] and "handled elsewhere: Cloudflare WAF" in lines[0], lines
+        finding = run.findings(name, "nginx")["NGX-08"]
+        assert finding["status"] == "not_applicable" and finding["reason"] == "handled elsewhere: Cloudflare WAF", finding
 
 
 FINGERPRINT = ["(nginx -T 2>/dev/null)", "ls -l --time-style=+%s /etc/nginx/tls"]
@@ -328,7 +347,7 @@ def test_the_candidate_site_is_tested_whatever_the_include_line_looks_like(hosts
         bad = run_playbook(converge_playbook, extra_vars={"nginx_upstream": "no-such-host.invalid:8080"}, limit=name)
         assert bad.rc != 0 and "no-such-host.invalid" in bad.failure_messages(name)
         assert sh(name, f"sha256sum {CONF}").stdout == before
-        good = run_playbook(converge_playbook, extra_vars={"nginx_client_body_timeout": 12}, limit=name)
+        good = run_playbook(converge_playbook, extra_vars={"nginx_client_limit_body_timeout": 12}, limit=name)
         assert good.rc == 0, good.stdout[-2000:]
         assert "client_body_timeout 12s;" in sh(name, f"cat {CONF}").stdout
     finally:

@@ -166,7 +166,7 @@ FINGERPRINT_COMMANDS = ["sshd -T", "ufw status verbose", "ss -Htln"]
 def test_bad_input_fails_naming_the_variable_and_changes_nothing(hosts):
     """The validators' case tables and every option with a smuggled
     directive, on a real host: each stops the role before it changes
-    anything, naming its variable (the lockout cases need what os_facts read)."""
+    anything, naming its variable (the lockout cases need what os_info read)."""
     for name in hosts:
         count = assert_bad_inputs_refused("os", name, FINGERPRINT_COMMANDS)
         assert count > 100, count
@@ -292,7 +292,7 @@ def test_with_the_port_managed_elsewhere_the_firewall_opens_the_port_sshd_listen
             assert ssh(ip, 2202, "operator", "id -un").stdout.strip() == "operator"
             assert ssh(ip, PORT, "operator", "id -un").stdout.strip() == "operator"
             assert not tcp_open(ip, 22)
-            assert run.statuses(name, "os")["OS-04"] == "skipped"
+            assert run.statuses(name, "os")["OS-04"] == "disabled"
     finally:
         for name in hosts:
             sh_in(name, "rm -f /etc/ssh/sshd_config.d/10-port.conf && systemctl reload ssh")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ansible_collections.insightengine.hardening.plugins.callback.report import control_ids
@@ -17,3 +19,78 @@ from ansible_collections.insightengine.hardening.plugins.callback.report import 
 )
 def test_control_ids_from_task_names(name, ids):
     assert control_ids(name) == ids
+
+
+def _result(layer, catalog, **kwargs):
+    from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings
+
+    findings = Findings(layer, catalog, **kwargs)
+    for index, control in enumerate(catalog):
+        if findings.wanted(control.id):
+            findings.check(control.id, index % 3 != 1, {"want": 1}, {"want": index})
+    return findings.result(strict=False)
+
+
+def test_a_report_has_one_entry_per_host_layer_and_control_and_matches_the_schema():
+    from conftest import checked_report
+
+    from ansible_collections.insightengine.hardening.plugins.module_utils._layers import LAYERS
+
+    results = [
+        _result(
+            layer.name,
+            layer.catalog,
+            disabled={layer.catalog[0].id: "off"},
+            waivers={layer.catalog[1].id: {"reason": "r", "approver": "a", "expires": "2099-01-01"}},
+        )
+        for layer in LAYERS
+    ]
+    changed = {"OS-02": {"OS-02..07, OS-17 | Write the sshd drop-in"}, "NGX-05": {"NGX-01..10 | The site"}}
+    document = checked_report(*results, changed=changed)
+    host = document["hosts"][0]
+    assert [layer["layer"] for layer in host["layers"]] == [layer.name for layer in LAYERS]
+    for layer, entry in zip(LAYERS, host["layers"]):
+        assert [c["id"] for c in entry["controls"]] == [c.id for c in layer.catalog]
+        # a layer lists only the changes of its own controls
+        assert {c["id"] for c in entry["controls"] if c["changed"]} <= {c.id for c in layer.catalog}
+    os_controls = {c["id"]: c for c in host["layers"][0]["controls"]}
+    assert os_controls["OS-02"]["changed_by"] == ["OS-02..07, OS-17 | Write the sshd drop-in"]
+    assert os_controls["OS-02"]["status"] == "waived"
+    assert os_controls["OS-01"]["status"] == "disabled"
+    assert document["summary"] == host["summary"]
+    assert sum(document["summary"].values()) == sum(len(layer.catalog) for layer in LAYERS)
+
+
+def test_check_mode_and_a_normal_run_have_the_same_keys():
+    from conftest import checked_report
+
+    from ansible_collections.insightengine.hardening.plugins.module_utils._layers import get
+
+    os_layer = get("os")
+
+    def keys(value, path=""):
+        if isinstance(value, dict):
+            return {f"{path}.{k}" for k in value} | {p for k, v in value.items() for p in keys(v, f"{path}.{k}")}
+        if isinstance(value, list):
+            return {p for v in value for p in keys(v, f"{path}[]")}
+        return set()
+
+    normal = checked_report(_result("os", os_layer.catalog), changed={"OS-02": {"x"}})
+    check = checked_report(_result("os", os_layer.catalog), check_mode=True, changed={"OS-02": {"x"}})
+    assert check["check_mode"] is True and normal["check_mode"] is False
+    structural = {k for k in keys(normal) if ".expected" not in k and ".actual" not in k and ".read" not in k}
+    assert structural == {k for k in keys(check) if ".expected" not in k and ".actual" not in k and ".read" not in k}
+
+
+def test_a_host_without_findings_still_reports_its_failed_tasks():
+    import json
+
+    import jsonschema
+
+    from ansible_collections.insightengine.hardening.plugins.callback.report import build
+
+    document = build({}, {}, {"web1": {"Some change"}}, {"web1": [{"task": "Validate", "msg": "os_ssh_port ..."}]}, False, False)
+    schema = json.loads((Path(__file__).resolve().parents[4] / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert document["hosts"][0]["failed_tasks"][0]["task"] == "Validate"
+    assert document["hosts"][0]["unattributed_changes"] == ["Some change"]

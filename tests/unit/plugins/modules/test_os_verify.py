@@ -6,6 +6,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from conftest import checked_report
 
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings
@@ -115,9 +116,11 @@ PARAMS = {
 
 
 def verify(reader: _os.HostReader, **overrides) -> dict:
-    findings = Findings("os", _os.CATALOG, overrides.pop("skip", {}))
+    findings = Findings("os", _os.CATALOG, overrides.pop("disabled", {}), overrides.pop("not_applicable", {}))
     OsVerifier({**PARAMS, **overrides}, reader, findings).run()
-    return {f["id"]: f for f in findings.result(strict=False)["findings"]}
+    result = findings.result(strict=False)
+    checked_report(result)
+    return {f["id"]: f for f in result["findings"]}
 
 
 @pytest.mark.parametrize("release", ["debian12", "debian13"])
@@ -126,10 +129,10 @@ def test_a_hardened_host_passes(release):
     statuses = {cid: f["status"] for cid, f in results.items()}
     assert statuses == {
         **dict.fromkeys([f"OS-{n:02d}" for n in range(1, 20)], "pass"),
-        "OS-07": "skipped",  # no allow list configured
-        "OS-11": "skipped",  # read-only /proc/sys in a container
-        "OS-16": "skipped",  # the host kernel owns these
-        "OS-18": "skipped",  # ... and its modules
+        "OS-07": "disabled",  # no allow list configured
+        "OS-11": "not_applicable",  # read-only /proc/sys in a container
+        "OS-16": "not_applicable",  # the host kernel owns these
+        "OS-18": "not_applicable",  # ... and its modules
     }
     assert results["OS-16"]["reason"] == "owned by the host kernel (docker container)"
 
@@ -165,9 +168,9 @@ def test_a_later_limits_file_that_allows_core_dumps_fails_os_12():
     assert results["OS-12"]["actual"] == {"limits * hard core": "unlimited"}
 
 
-def test_skipped_controls_carry_the_switch():
-    results = verify(RecordedHost("debian12"), skip={"OS-10": "disabled (os_auto_updates_enabled: false)"})
-    assert results["OS-10"]["status"] == "skipped"
+def test_disabled_controls_carry_the_switch():
+    results = verify(RecordedHost("debian12"), disabled={"OS-10": "disabled (os_auto_updates_enabled: false)"})
+    assert results["OS-10"]["status"] == "disabled"
     assert results["OS-10"]["reason"] == "disabled (os_auto_updates_enabled: false)"
 
 

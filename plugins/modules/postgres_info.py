@@ -7,10 +7,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: postgres_facts
+module: postgres_info
 short_description: Read what the postgres role must know before it changes a PostgreSQL cluster
-version_added: 0.1.0
+version_added: 0.3.0
 description:
+  - Named C(insightengine.hardening.postgres_facts) before 0.3.0 (it returns no C(ansible_facts));
+    the old name still works and is deprecated.
   - Reads, without changing anything, the state the P(insightengine.hardening.postgres#role) role
     decides on, and returns the SQL that would bring the cluster to the wanted state.
   - The clusters on the host (C(pg_lsclusters)); for the managed one, through the server as the
@@ -117,7 +119,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Read the cluster
-  insightengine.hardening.postgres_facts:
+  insightengine.hardening.postgres_info:
     app: {database: insightengine, schema: insightengine, user: insightengine_app, owner: insightengine_owner}
     passwords: "{{ {'insightengine_app': app_password, 'insightengine_owner': owner_password} }}"
     settings: {ssl: true, ssl_min_protocol_version: TLSv1.2}
@@ -247,6 +249,7 @@ backup:
   returned: always
 """
 
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -292,7 +295,7 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
     plan = _os.ufw_plan(host.ufw_user_rules(), rules, params["ufw_comment"]) if ufw else {"missing": [], "stale": []}
     installed = host.installed_packages()
     days_left = pg.certificate_days_left(host, expand(params["certificate"])) if params["certificate"] else None
-    now = pg.time.time()
+    now = time.time()
     backup = pg.latest_backup(params["backup_root"], now)
     backup["restore"] = pg.restore_status(params["restore_status"], now)
     load_state = reader.load_state() if reader.up else None

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: nginx_facts
+module: nginx_info
 short_description: Read what the nginx role must know before it changes nginx
-version_added: 0.1.0
+version_added: 0.3.0
 description:
+  - Named C(insightengine.hardening.nginx_facts) before 0.3.0 (it returns no C(ansible_facts));
+    the old name still works and is deprecated.
   - Reads, without changing anything, the state the P(insightengine.hardening.nginx#role) role decides on.
   - The installed nginx version (C(nginx -v)), whether the running configuration is valid (C(nginx -t)),
     the packages that are missing, whether the host has IPv6, the state of files the role writes
@@ -49,7 +51,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Read nginx
-  insightengine.hardening.nginx_facts:
+  insightengine.hardening.nginx_info:
     files: [/etc/nginx/conf.d/insightengine-hardening.conf]
     certificate: /etc/nginx/tls/insightengine.crt
     packages: [nginx, libnginx-mod-http-headers-more-filter]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: os_facts
+module: os_info
 short_description: Read what the os role must know before it changes SSH, the firewall or sysctls
-version_added: 0.1.0
+version_added: 0.3.0
 description:
+  - Named C(insightengine.hardening.os_facts) before 0.3.0 (it returns no C(ansible_facts));
+    the old name still works and is deprecated.
   - Reads, without changing anything, the state that the P(insightengine.hardening.os#role) role
     needs to change a host safely.
   - The effective C(sshd) configuration (C(sshd -T)), the ports C(sshd) listens on, and the
@@ -118,7 +120,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Read what the os role needs to know
-  insightengine.hardening.os_facts:
+  insightengine.hardening.os_info:
     login_user: deploy
     allow_users: [deploy, "admin@10.0.0.*"]
     sysctl:
@@ -128,13 +130,13 @@ EXAMPLES = r"""
       - {path: /etc/crontab, mode: "0600", owner: root, group: root}
     firewall_rules:
       - {port: 2222, proto: tcp, from: any, rule: allow, comment: "insightengine.hardening os: ssh"}
-  register: os_facts
+  register: os_info
 
 - name: Refuse to lock out the deploy user
   ansible.builtin.assert:
     that:
-      - os_facts.login.authorized_keys > 0
-      - os_facts.login.allowed
+      - os_info.login.authorized_keys > 0
+      - os_info.login.allowed
 """
 
 RETURN = r"""
