@@ -34,7 +34,7 @@ options:
     default: {}
   strict:
     description:
-      - Fail the task when a control fails or cannot be checked, after every finding is collected:
+      - Fail the task when a control fails or cannot be checked, after every finding is collected;
         the result still carries all of them.
       - With V(false), the task succeeds and each failing control is printed as a warning, which is
         what a scheduled C(--check) drift audit wants.
