@@ -558,3 +558,7 @@ class Inputs:
     def more_than(self, larger: str, smaller: str) -> None:
         if self.valid(larger, smaller) and self[larger] <= self[smaller]:
             self.error(f"{larger} ({self[larger]}) must be more than {smaller} ({self[smaller]})")
+
+    def at_most(self, smaller: str, larger: str) -> None:
+        if self.valid(larger, smaller) and self[smaller] > self[larger]:
+            self.error(f"{smaller} ({self[smaller]}) must be at most {larger} ({self[larger]})")

@@ -149,6 +149,7 @@ SPEC: dict[str, v.Validator] = {
     "nginx_ssl_key_file": v.optional(v.path),
     "nginx_ssl_cert_valid_days": v.integer(2, 3650, "a number of days"),
     "nginx_ssl_cert_renew_days": v.integer(1, 365, "a number of days"),
+    "nginx_ssl_cert_min_days_left": v.integer(1, 365, "a number of days"),
     "nginx_ssl_stapling": v.choice("auto", "on", "off"),
     "nginx_hsts_enabled": v.boolean,
     "nginx_hsts_max_age": v.integer(31536000, 315360000, "seconds (at least one year)"),
@@ -187,6 +188,7 @@ def check(inputs: v.Inputs) -> None:
             inputs.error(f"nginx_server_names must start with a plain host name (the one verified and certified), got {first}")
     inputs.together("nginx_ssl_cert_file", "nginx_ssl_key_file", " (neither generates a certificate)")
     inputs.more_than("nginx_ssl_cert_valid_days", "nginx_ssl_cert_renew_days")
+    inputs.at_most("nginx_ssl_cert_min_days_left", "nginx_ssl_cert_renew_days")
 
 
 def not_applicable(values: dict[str, t.Any]) -> dict[str, str]:

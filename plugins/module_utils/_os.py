@@ -2,32 +2,32 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The os layer: its control catalog, parsers of effective state, and a reader.
+"""The os layer: its control catalog, parsers of effective state, and
+:class:`OsReader`, the host reader (``_host.HostReader``) with what the os
+layer judges: sshd, the firewall, apt, kernel modules and parameters,
+accounts.
 
 The parsers are pure functions over command output, unit-tested against real
-outputs of Debian 12 and 13.  :class:`HostReader` runs the commands (through a
-``run`` callable, ``AnsibleModule.run_command`` in the modules) and caches
-each output, so a module that needs ``sshd -T`` for five controls runs it once.
+outputs of Debian 12 and 13. UFW lives in ``_ufw.py``, sshd's semantics in
+``_ssh.py``.
 
 Private to the collection: no API promise.
 """
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import fnmatch
 import grp
-import hashlib
 import ipaddress
 import os
 import pwd
 import re
-import stat
-import time
 import typing as t
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Control
+from ansible_collections.insightengine.hardening.plugins.module_utils._host import HostReader, parse_proc_net_tcp
 from ansible_collections.insightengine.hardening.plugins.module_utils._ssh import config_lines, include_patterns, parse_probe
 
 GUIDE = "Security Hardening Guide §1 Operating System Hardening"
@@ -251,104 +251,6 @@ def sshd_words(config: dict[str, list[str]], key: str) -> list[str]:
     return words
 
 
-_UFW_RULE = re.compile(
-    r"^(?P<to>.+?)\s{2,}(?P<action>ALLOW|DENY|REJECT|LIMIT)(?:\s(?P<direction>IN|OUT|FWD))?\s+"
-    r"(?P<from>.+?)(?:\s+#\s(?P<comment>.*))?$"
-)
-
-
-def parse_ufw_status(text: str) -> dict[str, t.Any]:
-    """``ufw status verbose`` output."""
-    result: dict[str, t.Any] = {"active": False, "logging": None, "defaults": {}, "rules": []}
-    in_rules = False
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if line.startswith("Status:"):
-            result["active"] = line.split(":", 1)[1].strip() == "active"
-        elif line.startswith("Logging:"):
-            result["logging"] = line.split(":", 1)[1].strip()
-        elif line.startswith("Default:"):
-            for part in line.split(":", 1)[1].split(","):
-                m = re.match(r"\s*(\S+)\s+\((\S+)\)", part)
-                if m:
-                    result["defaults"][m.group(2)] = m.group(1)
-        elif line.startswith("--"):
-            in_rules = True
-        elif in_rules and line.strip():
-            m = _UFW_RULE.match(line.strip())
-            if not m:
-                continue
-            to = m.group("to").strip()
-            src = m.group("from").strip()
-            v6 = to.endswith("(v6)") or src.endswith("(v6)")
-            to = to.replace("(v6)", "").strip()
-            src = src.replace("(v6)", "").strip()
-            port, _unused, proto = to.partition("/")
-            result["rules"].append(
-                {
-                    "to": to,
-                    "port": port,
-                    "proto": proto or "any",
-                    "action": m.group("action").lower(),
-                    "direction": (m.group("direction") or "IN").lower(),
-                    "from": "any" if src == "Anywhere" else src,
-                    "v6": v6,
-                    "comment": (m.group("comment") or "").strip() or None,
-                }
-            )
-    return result
-
-
-def ufw_allows(rules: list[dict[str, t.Any]], port: t.Any, proto: str, src: str = "any") -> bool:
-    """Whether an incoming allow (or limit) rule for port/proto from src exists (IPv4)."""
-    for rule in rules:
-        if rule["v6"] or rule["direction"] != "in" or rule["action"] not in ("allow", "limit"):
-            continue
-        if str(rule["port"]) != str(port):
-            continue
-        if rule["proto"] not in (proto, "any"):
-            continue
-        if rule["from"] == src or rule["from"] == "any":
-            return True
-    return False
-
-
-def parse_ufw_user_rules(text: str) -> list[dict[str, t.Any]]:
-    """The ``### tuple ###`` lines of /etc/ufw/user.rules: every rule ufw
-    holds, whether or not the firewall is active.
-
-    ``### tuple ### allow tcp 22 0.0.0.0/0 any 10.0.0.0/8 in comment=6f73``
-    reads action, protocol, destination port, destination, source port,
-    source, direction[_interface], and an optional hex-encoded comment.
-    """
-    rules = []
-    for line in text.splitlines():
-        if not line.startswith("### tuple ### "):
-            continue
-        fields = line[len("### tuple ### ") :].split()
-        if len(fields) < 7 or ":" in fields[0]:  # route rules are not incoming rules
-            continue
-        action, proto, dport, _dst, _sport, src, direction = fields[:7]
-        comment = None
-        for extra in fields[7:]:
-            if extra.startswith("comment="):
-                try:
-                    comment = bytes.fromhex(extra[len("comment=") :]).decode("utf-8", "replace")
-                except ValueError:
-                    comment = None
-        rules.append(
-            {
-                "action": action,
-                "proto": proto,
-                "port": dport,
-                "from": "any" if src in ("0.0.0.0/0", "::/0") else src,
-                "direction": direction.split("_", 1)[0],
-                "comment": comment,
-            }
-        )
-    return rules
-
-
 _APT_LINE = re.compile(r'^(?P<key>\S+?)(?P<list>::)?\s+"(?P<value>.*)";$')
 
 
@@ -374,15 +276,6 @@ def apt_true(config: dict[str, list[str]], key: str) -> bool | None:
     if not values:
         return None
     return values[-1].lower() in ("1", "true", "yes", "on")
-
-
-def parse_os_release(text: str) -> dict[str, str]:
-    release = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() and not key.startswith("#"):
-            release[key.strip()] = value.strip().strip('"')
-    return release
 
 
 def parse_login_defs(text: str) -> dict[str, str]:
@@ -471,16 +364,6 @@ def pam_has_module(text: str, module: str) -> bool:
         if module in line.split():
             return True
     return False
-
-
-def parse_dpkg_installed(text: str) -> set[str]:
-    """``dpkg-query -W -f='${Package} ${db:Status-Status}\\n'``."""
-    installed = set()
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1] == "installed":
-            installed.add(parts[0].split(":", 1)[0])
-    return installed
 
 
 _SS_ADDR = re.compile(r":(\d+)$")
@@ -583,83 +466,6 @@ def normalize_sysctl(value: t.Any) -> str:
     return " ".join(str(value).split())
 
 
-def days_until_openssl_date(text: str, now: float | None = None) -> float | None:
-    """Days from now until a date as openssl prints it ("Nov 30 02:15:00 2028 GMT")."""
-    try:
-        end = calendar.timegm(time.strptime(text.strip(), "%b %d %H:%M:%S %Y %Z"))
-    except ValueError:
-        return None
-    return round((end - (time.time() if now is None else now)) / 86400, 1)
-
-
-def parse_subject_alt_names(text: str) -> list[str]:
-    """``openssl x509 -noout -ext subjectAltName``: ["DNS:a.example", "IP:10.0.0.5"] (IP Address -> IP)."""
-    names = []
-    for line in text.splitlines()[1:]:
-        for part in line.split(","):
-            kind, sep, value = part.strip().partition(":")
-            if sep:
-                names.append(f"{'IP' if kind == 'IP Address' else kind}:{value.strip()}")
-    return names
-
-
-def certificate_names(host: t.Any, path: str) -> list[str] | None:
-    """The subject alternative names of a PEM certificate, or None when it cannot be read."""
-    openssl = host.which("openssl")
-    if not openssl or not path:
-        return None
-    rc, out, _unused = host.run(openssl, "x509", "-noout", "-ext", "subjectAltName", "-in", path)
-    return parse_subject_alt_names(out) if rc == 0 else None
-
-
-def ciphers_invalid(host: t.Any, lists: t.Iterable[str]) -> list[str]:
-    """The OpenSSL cipher lists the host's openssl refuses (none judged
-    without openssl: the server's own check, nginx -t, still stands)."""
-    openssl = host.which("openssl")
-    return [c for c in lists if host.run(openssl, "ciphers", "--", c)[0] != 0] if openssl else []
-
-
-def octal_mode(mode: int) -> str:
-    return f"{stat.S_IMODE(mode):04o}"
-
-
-def parse_proc_net_tcp(text: str, v6: bool = False, map_v4: bool = True) -> list[dict[str, t.Any]]:
-    """/proc/net/tcp or tcp6: local and remote address and port, state and
-    inode of each socket (IPv4-mapped IPv6 addresses as IPv4 with map_v4)."""
-    entries = []
-    for line in (text or "").splitlines()[1:]:
-        parts = line.split()
-        if len(parts) < 4:
-            continue
-        try:
-            (local, lport), (remote, rport) = (_proc_address(parts[1], map_v4), _proc_address(parts[2], map_v4))
-        except ValueError:
-            continue
-        entries.append(
-            {
-                "local": local,
-                "local_port": lport,
-                "remote": remote,
-                "remote_port": rport,
-                "state": parts[3],
-                "inode": parts[9] if len(parts) > 9 else None,
-                "v6": v6,
-            }
-        )
-    return entries
-
-
-def _proc_address(field: str, map_v4: bool = True) -> tuple[str, int]:
-    address, _sep, hexport = field.partition(":")
-    raw = bytes.fromhex(address)
-    # The kernel prints each 32-bit word in host (little-endian) order.
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    ip = ipaddress.ip_address(words)
-    if map_v4 and isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return str(ip), int(hexport, 16)
-
-
 _KEYGEN = re.compile(r"^(\d+) \S+ .*\((\w+)\)\s*$")
 
 
@@ -690,59 +496,9 @@ def _ssh_connection(value: str) -> dict[str, t.Any] | None:
     return None
 
 
-# --------------------------------------------------------------------------
-# Reader: runs commands once, keeps their output
-# --------------------------------------------------------------------------
-
-Runner = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
-
-
-class HostReader:
-    """Reads the effective state of the host.  Never changes anything."""
-
-    def __init__(
-        self, run: Runner, which: t.Callable[[str], str | None], run_env: t.Callable[..., tuple[int, str, str]] | None = None
-    ):
-        self._run = run
-        self._run_env = run_env or (lambda _env, cmd: run(cmd))
-        self._which = which
-        self._cache: dict[tuple[str, ...], tuple[int, str, str]] = {}
-
-    @classmethod
-    def for_module(cls, module: t.Any) -> HostReader:
-        """A reader that runs commands through an AnsibleModule, in the C locale."""
-        return cls(
-            run=lambda cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C"}),
-            which=lambda name: module.get_bin_path(name, opt_dirs=["/usr/sbin", "/sbin"]),
-            run_env=lambda env, cmd: module.run_command(cmd, check_rc=False, environ_update={"LC_ALL": "C", **env}),
-        )
-
-    def run(self, *cmd: str) -> tuple[int, str, str]:
-        if cmd not in self._cache:
-            self._cache[cmd] = self._run(list(cmd))
-        return self._cache[cmd]
-
-    def run_env(self, env: dict[str, str], *cmd: str) -> tuple[int, str, str]:
-        """A command with more environment variables (not cached: a probe)."""
-        return self._run_env(env, list(cmd))
-
-    def which(self, name: str) -> str | None:
-        return self._which(name)
-
-    def read(self, path: str) -> str | None:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return handle.read()
-        except OSError:
-            return None
-
-    def list_dir(self, directory: str, suffix: str = "") -> list[str]:
-        """Paths in a directory whose names end in suffix, sorted (as pam_limits and sshd read them)."""
-        try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(suffix))
-        except OSError:
-            return []
-        return [os.path.join(directory, n) for n in names]
+class OsReader(HostReader):
+    """Reads what the os layer judges: sshd, the firewall, apt, kernel
+    modules and parameters, accounts. Never changes anything."""
 
     # -- ssh --------------------------------------------------------------
     def sshd(self) -> tuple[dict[str, list[str]] | None, str | None]:
@@ -861,24 +617,6 @@ class HostReader:
         bits, kind = parse_ssh_keygen_l(out) if rc == 0 else (None, None)
         return {**state, "bits": bits, "type": kind, "error": None if kind else (err or out).strip()[:200]}
 
-    @staticmethod
-    def clock_ticks() -> int:
-        try:
-            return int(os.sysconf("SC_CLK_TCK"))
-        except (ValueError, OSError):
-            return 100
-
-    def mtime(self, path: str) -> float | None:
-        try:
-            return os.stat(path).st_mtime
-        except OSError:
-            return None
-
-    def newer_than(self, paths: t.Iterable[str], reference: float, slack: float = 0.05) -> list[str]:
-        """The paths changed after reference (a service's last load), give or
-        take slack seconds: what that service does not run yet."""
-        return sorted({p for p in paths if p and (self.mtime(p) or 0) > reference + slack})
-
     def ssh_probe(self, user: str, address: str, port: int) -> dict[str, t.Any]:
         """What a client is offered: ssh -vv, authenticating with nothing, to
         the running sshd. No key, no password, no configuration of ours."""
@@ -904,45 +642,16 @@ class HostReader:
             return {"purge": packages, "removes": [], "error": (err or out).strip()[-300:]}
         return {"purge": packages, "removes": parse_apt_simulation(out), "error": None}
 
-    # -- packages and apt --------------------------------------------------
-    def installed_packages(self) -> set[str]:
-        rc, out, _unused = self.run("dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n")
-        return parse_dpkg_installed(out) if rc == 0 else set()
-
     def apt_config(self) -> dict[str, list[str]]:
         rc, out, _unused = self.run("apt-config", "dump")
         return parse_apt_config(out) if rc == 0 else {}
 
     # -- firewall -----------------------------------------------------------
     def ufw(self) -> dict[str, t.Any] | None:
-        ufw = self.which("ufw")
-        if not ufw:
-            return None
-        rc, out, err = self.run(ufw, "status", "verbose")
-        if rc != 0:
-            return {"active": False, "error": (err or out).strip(), "defaults": {}, "rules": []}
-        return parse_ufw_status(out)
+        return _ufw.read_status(self)
 
     def ufw_user_rules(self) -> list[dict[str, t.Any]]:
-        return parse_ufw_user_rules(self.read("/etc/ufw/user.rules") or "")
-
-    # -- systemd ------------------------------------------------------------
-    def systemd_property(self, prop: str) -> str | None:
-        systemctl = self.which("systemctl")
-        if not systemctl:
-            return None
-        rc, out, _unused = self.run(systemctl, "show", f"--property={prop}")
-        if rc != 0:
-            return None
-        value = out.strip().partition("=")[2]
-        return value
-
-    def unit_enabled(self, unit: str) -> str:
-        systemctl = self.which("systemctl")
-        if not systemctl:
-            return "unknown"
-        out = self.run(systemctl, "is-enabled", unit)[1]
-        return out.strip() or "not-found"
+        return _ufw.read_user_rules(self)
 
     def modprobe_install(self, module: str) -> str | None:
         """The command modprobe would run instead of loading the module."""
@@ -959,21 +668,6 @@ class HostReader:
         text = self.read("/proc/modules")
         return {line.split()[0] for line in text.splitlines() if line.strip()} if text is not None else None
 
-    def os_release(self) -> dict[str, str]:
-        return parse_os_release(self.read("/etc/os-release") or "")
-
-    def container(self) -> str | None:
-        """The container technology this host runs in, or None on a VM or metal."""
-        detect = self.which("systemd-detect-virt")
-        if detect:
-            rc, out, _unused = self.run(detect, "--container")
-            value = out.strip()
-            return value if rc == 0 and value and value != "none" else None
-        if os.path.exists("/.dockerenv"):
-            return "docker"
-        marker = self.read("/run/systemd/container")
-        return marker.strip() if marker else None
-
     # -- kernel parameters --------------------------------------------------
     def sysctl(self, key: str) -> dict[str, t.Any]:
         path = sysctl_path(key)
@@ -983,44 +677,6 @@ class HostReader:
             "value": normalize_sysctl(value) if value is not None else None,
             "writable": value is not None and os.access(path, os.W_OK),
             "namespaced": sysctl_namespaced(key),
-        }
-
-    # -- files and accounts ---------------------------------------------------
-    @staticmethod
-    def file_state(path: str) -> dict[str, t.Any]:
-        """stat() plus the SHA-1 of a regular file's content."""
-        state = HostReader.stat(path)
-        if state["exists"] and not state["is_dir"]:
-            digest = hashlib.sha1()  # noqa: S324 - a change detector, as Ansible's checksum
-            try:
-                with open(path, "rb") as handle:
-                    for block in iter(lambda: handle.read(65536), b""):
-                        digest.update(block)
-                state["sha1"] = digest.hexdigest()
-            except OSError:
-                state["sha1"] = None
-        return state
-
-    @staticmethod
-    def stat(path: str) -> dict[str, t.Any]:
-        try:
-            st = os.lstat(path)
-        except OSError:
-            return {"exists": False}
-        try:
-            owner = pwd.getpwuid(st.st_uid).pw_name
-        except KeyError:
-            owner = str(st.st_uid)
-        try:
-            group = grp.getgrgid(st.st_gid).gr_name
-        except KeyError:
-            group = str(st.st_gid)
-        return {
-            "exists": True,
-            "mode": octal_mode(st.st_mode),
-            "owner": owner,
-            "group": group,
-            "is_dir": stat.S_ISDIR(st.st_mode),
         }
 
     def account(self, user: str, authorized_keys_file: list[str], keys_command: bool) -> dict[str, t.Any]:
@@ -1053,13 +709,13 @@ class HostReader:
         }
 
 
-def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropin: str) -> dict:
+def sshd_state(reader: OsReader, config: dict | None, error: str | None, dropin: str) -> dict:
     """The effective sshd configuration's ports, what sshd listens on, and
     whether the running sshd loaded its files (a reload is pending when any
     file it reads is newer than its pid file, which sshd rewrites on every
     start and reload)."""
     ports = [int(p) for p in (config or {}).get("port", [])]
-    socket_activated = reader.unit_enabled("ssh.socket") == "enabled"
+    socket_activated = reader.units(["ssh.socket"])["ssh.socket"]["enabled"] == "enabled"
     files = [path for path, _number, _words in config_lines("/etc/ssh/sshd_config", reader.read)]
     files = sorted({"/etc/ssh/sshd_config", *files})
     includes_dropin = any(
@@ -1096,7 +752,7 @@ def sshd_state(reader: HostReader, config: dict | None, error: str | None, dropi
 # --------------------------------------------------------------------------
 
 
-def sysctl_plan(reader: HostReader, wanted: dict[str, t.Any], container: str | None) -> dict[str, dict[str, t.Any]]:
+def sysctl_plan(reader: OsReader, wanted: dict[str, t.Any], container: str | None) -> dict[str, dict[str, t.Any]]:
     """Split wanted kernel parameters into applicable ones (with live values
     and those that differ) and not applicable ones (with the reason)."""
     plan: dict[str, dict[str, t.Any]] = {"values": {}, "drift": {}, "not_applicable": {}}
@@ -1130,29 +786,3 @@ def permission_problems(st: dict[str, t.Any], item: dict[str, t.Any]) -> list[st
         if item.get(key) and st[key] != item[key]:
             problems.append(f"{key} {st[key]} (want {item[key]})")
     return problems
-
-
-def _rule_key(port: t.Any, proto: str, src: str, action: str) -> tuple[str, str, str, str]:
-    return (str(port), proto or "any", src or "any", action)
-
-
-def ufw_plan(rules: list[dict[str, t.Any]], wanted: list[dict[str, t.Any]], comment: str) -> dict[str, list[dict[str, t.Any]]]:
-    """From the rules ufw holds (:func:`parse_ufw_user_rules`): wanted rules
-    that are missing, and stale rules to delete (those carrying our comment
-    that are no longer wanted). Rules without our comment are never stale."""
-    rules = [r for r in rules if r["direction"] == "in"]
-    present = {_rule_key(r["port"], r["proto"], r["from"], r["action"]) for r in rules}
-    wanted_keys = set()
-    missing = []
-    for rule in wanted:
-        key = _rule_key(rule["port"], rule.get("proto", "tcp"), rule.get("from", "any"), rule.get("rule", "allow"))
-        wanted_keys.add(key)
-        if key not in present:
-            missing.append(rule)
-    stale = [
-        {"port": r["port"], "proto": r["proto"], "from": r["from"], "rule": r["action"], "comment": r["comment"]}
-        for r in rules
-        if (r["comment"] or "").startswith(comment)
-        and _rule_key(r["port"], r["proto"], r["from"], r["action"]) not in wanted_keys
-    ]
-    return {"missing": missing, "stale": stale}

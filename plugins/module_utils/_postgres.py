@@ -28,7 +28,7 @@ import time
 import typing as t
 
 from ._findings import Control
-from ._os import days_until_openssl_date, parse_proc_net_tcp
+from ._host import parse_proc_net_tcp
 
 GUIDE = "3. Database Security (PostgreSQL)"
 PREFLIGHT = "5. Security Checklist - Pre-Flight"
@@ -825,17 +825,6 @@ def settings_differ(settings: dict[str, dict[str, t.Any]], wanted: dict[str, t.A
 # --------------------------------------------------------------------------
 # Files: certificates, storage, backups
 # --------------------------------------------------------------------------
-
-
-def certificate_days_left(host: t.Any, path: str) -> float | None:
-    """Days until a PEM certificate's notAfter (openssl x509 -enddate)."""
-    openssl = host.which("openssl")
-    if not openssl:
-        return None
-    rc, out, _unused = host.run(openssl, "x509", "-noout", "-enddate", "-in", path)
-    if rc != 0 or "=" not in out:
-        return None
-    return days_until_openssl_date(out.split("=", 1)[1])
 
 
 def storage_encryption(host: t.Any, path: str) -> dict[str, t.Any]:

@@ -182,6 +182,7 @@ SPEC: dict[str, v.Validator] = {
     "postgres_ssl_cert_subject_alt_names": v.list_of(_san, max_items=50),
     "postgres_ssl_cert_valid_days": v.integer(2, 3650, "a number of days"),
     "postgres_ssl_cert_renew_days": v.integer(1, 365, "a number of days"),
+    "postgres_ssl_cert_min_days_left": v.integer(1, 365, "a number of days"),
     "postgres_client_auth_enabled": v.boolean,
     "postgres_hba_rules": v.list_of(_hba_rule, max_items=200),
     "postgres_hba_drop": v.list_of(v.string(None, what="a pg_hba.conf line", max_length=500, strip=True), max_items=200),
@@ -220,6 +221,7 @@ SECRETS = ("postgres_app_password", "postgres_owner_password")
 
 def check(inputs: v.Inputs) -> None:
     """Checks across variables, on values that passed their own validator."""
+    inputs.at_most("postgres_ssl_cert_min_days_left", "postgres_ssl_cert_renew_days")
     if inputs.valid("postgres_listen_addresses", "postgres_listen_all_allowed"):
         for address in inputs["postgres_listen_addresses"]:
             if address in ("*", "0.0.0.0", "::") and not inputs["postgres_listen_all_allowed"]:  # noqa: S104

@@ -32,7 +32,7 @@ options:
     type: str
     default: ""
   packages:
-    description: Packages that should be installed; RV(packages_missing) lists those that are not.
+    description: Packages that should be installed; RV(packages.missing) lists those that are not.
     type: list
     elements: str
     default: []
@@ -86,10 +86,12 @@ files:
   type: dict
   returned: always
 certificate:
-  description: C(days_left) until the certificate expires, its C(ocsp_uri) (empty when it has none) and its C(names).
+  description: Whether the certificate is C(readable), its SHA-256 C(fingerprint), C(days_left) until it expires, its
+    C(ocsp_uri) (empty when it has none) and its C(names), from one C(openssl x509) call.
   type: dict
   returned: always
-  sample: {days_left: 824.9, ocsp_uri: "", names: ["DNS:web1.example.com"]}
+  sample:
+    {readable: true, fingerprint: "9f86d0...", days_left: 824.9, ocsp_uri: "", names: ["DNS:web1.example.com"], name_matches: null}
 http_directives:
   description:
     - Directives set in the http block (inherited by every server), by name, with the file and arguments.
@@ -109,15 +111,18 @@ reload_pending:
   type: dict
   returned: always
   sample: {pending: false, newer: []}
-packages_missing:
-  description: Packages of O(packages) that are not installed.
-  type: list
-  elements: str
-  returned: always
-units:
-  description: C(enabled) and C(active) state of the nginx service.
+packages:
+  description: C(missing), the packages of O(packages) that are not installed, and C(unwanted) (always empty here), the
+    same shape in every info module of the collection.
   type: dict
   returned: always
+  sample: {missing: [modsecurity-crs], unwanted: []}
+units:
+  description: Per unit, C(enabled) (C(systemctl)'s unit file state, C(not-found) for an unknown unit), C(active) and
+    C(need_daemon_reload), the same shape in every info module of the collection.
+  type: dict
+  returned: always
+  sample: {nginx.service: {enabled: enabled, active: active, need_daemon_reload: false}}
 """
 
 import re
@@ -125,11 +130,11 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host
 from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 
 
-def nginx_version(host: _os.HostReader) -> str | None:
+def nginx_version(host: _host.HostReader) -> str | None:
     nginx = host.which("nginx")
     if not nginx:
         return None
@@ -138,23 +143,7 @@ def nginx_version(host: _os.HostReader) -> str | None:
     return m.group(1) if m else None
 
 
-def certificate(host: _os.HostReader, path: str) -> dict[str, t.Any]:
-    openssl = host.which("openssl")
-    if not path or not openssl:
-        return {"days_left": None, "ocsp_uri": ""}
-    rc, out, _unused = host.run(openssl, "x509", "-noout", "-enddate", "-ocsp_uri", "-in", path)
-    if rc != 0:
-        return {"days_left": None, "ocsp_uri": ""}
-    days, uri = None, ""
-    for line in out.splitlines():
-        if line.startswith("notAfter="):
-            days = _os.days_until_openssl_date(line.split("=", 1)[1])
-        elif line.startswith("http"):
-            uri = line.strip()
-    return {"days_left": days, "ocsp_uri": uri, "names": _os.certificate_names(host, path)}
-
-
-def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
+def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]:
     version = nginx_version(host)
     valid, error = None, None
     text, directives = "", []
@@ -164,24 +153,20 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
         error = None if valid else (err or out).strip()[-1000:]
         if valid:
             text, directives = out, ngx.parse_nginx_t(out)
-    installed = host.installed_packages()
     inet6 = host.read("/proc/net/if_inet6")
-    active = host.run("systemctl", "is-active", "nginx.service")[1].strip() or "unknown"
     return {
         "version": version,
         "config_valid": valid,
         "config_error": error,
         "ipv6": bool(inet6 and inet6.strip()),
-        "files": {path: host.file_state(path) for path in params["files"]},
-        "certificate": certificate(host, params["certificate"]),
-        "ciphers_invalid": _os.ciphers_invalid(host, params["ciphers"]),
-        "packages_missing": sorted(set(params["packages"]) - installed),
+        **host.state(files=params["files"], units=["nginx.service"], packages=params["packages"]),
+        "certificate": host.certificate(params["certificate"]),
+        "ciphers_invalid": _host.ciphers_invalid(host, params["ciphers"]),
         # What other files set for every server (the http block), so the role
         # hardens nginx.conf's defaults and never sets a directive twice.
         "http_directives": ngx.http_level(directives, params["site_file"]),
         "main_file": next(iter(ngx.files_of(text)), "/etc/nginx/nginx.conf") if text else "/etc/nginx/nginx.conf",
         "reload_pending": ngx.reload_pending(host, text, directives) if text else {"pending": None, "newer": []},
-        "units": {"nginx.service": {"enabled": host.unit_enabled("nginx.service"), "active": active}},
     }
 
 
@@ -196,7 +181,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    host = _os.HostReader.for_module(module)
+    host = _host.HostReader.for_module(module)
     module.exit_json(changed=False, **gather(module.params, host))
 
 

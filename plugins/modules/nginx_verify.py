@@ -139,8 +139,8 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host
 from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
     findings_argument_spec,
@@ -152,7 +152,7 @@ SQLI_PROBE = "/?id=1%27%20OR%20%271%27%3D%271"
 
 
 class NginxVerifier:
-    def __init__(self, params: dict[str, t.Any], host: _os.HostReader, findings: Findings):
+    def __init__(self, params: dict[str, t.Any], host: _host.HostReader, findings: Findings):
         self.p = params
         self.host = host
         self.f = findings
@@ -353,23 +353,6 @@ class NginxVerifier:
         self.f.compare("NGX-03", expected, actual)
 
     # NGX-04
-    def certificate_file(self, path: str, name: str) -> dict[str, t.Any] | None:
-        """SHA-256 fingerprint, days left and whether name matches, of a
-        certificate file, in one openssl call; None when it cannot be read."""
-        openssl = self.host.which("openssl") or "openssl"
-        rc, out, _unused = self.host.run(
-            openssl, "x509", "-noout", "-fingerprint", "-sha256", "-enddate", "-checkhost", name, "-in", path
-        )
-        if rc != 0:
-            return None
-        found: dict[str, t.Any] = {"fingerprint": "", "days": None, "name matches": "does match" in out}
-        for line in out.splitlines():
-            if "Fingerprint=" in line:
-                found["fingerprint"] = line.split("=", 1)[1].replace(":", "").lower()
-            elif line.startswith("notAfter="):
-                found["days"] = _os.days_until_openssl_date(line.split("=", 1)[1])
-        return found
-
     @staticmethod
     def served_certificate(handshakes: dict[str, dict[str, t.Any]]) -> str | None:
         accepted = [h for h in handshakes.values() if h["accepted"]]
@@ -386,15 +369,15 @@ class NginxVerifier:
             "name matches": True,
             "valid for days": f">= {cert.get('min_days_left', 14)}",
         }
-        state = self.certificate_file(cert.get("cert_file", ""), self.p["server_name"]) or {}
+        state = self.host.certificate(cert.get("cert_file", ""), self.p["server_name"])
         actual: dict[str, t.Any] = {
             "served": expected["served"]
             if served and served == state.get("fingerprint")
             else (served or "no certificate served"),
-            "name matches": state.get("name matches", False),
+            "name matches": bool(state["name_matches"]),
             "valid for days": expected["valid for days"]
-            if state.get("days") is not None and state["days"] >= min_days
-            else state.get("days"),
+            if state["days_left"] is not None and state["days_left"] >= min_days
+            else state["days_left"],
         }
         if cert.get("key_file"):
             st = self.host.stat(cert["key_file"])
@@ -407,18 +390,18 @@ class NginxVerifier:
             cert_file = (self.other_value(entry, "ssl_certificate") or [""])[0]
             if not cert_file or "$" in cert_file:
                 return "no certificate file to check (ssl_certificate)"
-            there = self.certificate_file(cert_file, entry["name"])
-            if there is None:
+            there = self.host.certificate(cert_file, entry["name"])
+            if not there["readable"]:
                 return f"{cert_file} cannot be read"
             # A site asked for by name gets its own server block: it must
             # serve the file nginx -T names (else nginx runs older files).
             served_there = self.served_certificate(entry["handshakes"])
             if entry["name"] != entry["address"] and served_there and served_there != there["fingerprint"]:
                 return f"serves a certificate other than {cert_file} (SHA-256 {served_there})"
-            if not there["name matches"]:
+            if not there["name_matches"]:
                 return f"{cert_file} is not valid for {entry['name']}"
-            if there["days"] is None or there["days"] < min_days:
-                return f"{cert_file} expires in {there['days']} days"
+            if there["days_left"] is None or there["days_left"] < min_days:
+                return f"{cert_file} expires in {there['days_left']} days"
             return None
 
         self.judge_others("NGX-04", expected, actual, certificate)
@@ -576,7 +559,7 @@ def main() -> None:
     }
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    host = _os.HostReader.for_module(module)
+    host = _host.HostReader.for_module(module)
     run_verify(module, "nginx", ngx.CATALOG, lambda findings: NginxVerifier(module.params, host, findings).run())
 
 

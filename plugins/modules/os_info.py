@@ -82,7 +82,7 @@ options:
     type: str
     default: insightengine.hardening
   units:
-    description: systemd units whose C(is-enabled) state to read.
+    description: systemd units whose state to read (one C(systemctl show) call).
     type: list
     elements: str
     default: []
@@ -303,10 +303,11 @@ permissions_drift:
   returned: always
   sample: [{path: /etc/crontab, mode: "0600", owner: root, group: root}]
 units:
-  description: The C(systemctl is-enabled) state of each unit in O(units).
+  description: Per unit, C(enabled) (C(systemctl)'s unit file state, C(not-found) for an unknown unit), C(active) and
+    C(need_daemon_reload), the same shape in every info module of the collection.
   type: dict
   returned: always
-  sample: {apt-daily.timer: enabled}
+  sample: {apt-daily.timer: {enabled: enabled, active: active, need_daemon_reload: false}}
 pam_umask:
   description: Whether C(pam_umask) runs in /etc/pam.d/common-session.
   type: bool
@@ -336,10 +337,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh, _ufw
 
 
-def access_lists(reader: _os.HostReader, config: dict | None, login: dict, sshd: dict) -> dict:
+def access_lists(reader: _os.OsReader, config: dict | None, login: dict, sshd: dict) -> dict:
     """AllowUsers/AllowGroups that others' files set (the effective lists for
     the login user's connection, minus what this role's own drop-in adds),
     and the DenyUsers/DenyGroups in effect."""
@@ -386,7 +387,7 @@ def firewall_wanted(rules: list[dict], sshd: dict) -> list[dict]:
     return wanted
 
 
-def gather(params: dict, reader: _os.HostReader) -> dict:
+def gather(params: dict, reader: _os.OsReader) -> dict:
     config, error = reader.sshd()
     keys_files = _os.sshd_words(config, "authorizedkeysfile") if config else [".ssh/authorized_keys"]
     keys_command = bool(config and _os.sshd_value(config, "authorizedkeyscommand") not in (None, "none"))
@@ -414,12 +415,11 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
     ufw = reader.ufw()
     user_rules = reader.ufw_user_rules()
     wanted = firewall_wanted(params["firewall_rules"], sshd)
-    plan = _os.ufw_plan(user_rules, wanted, params["ufw_comment"])
+    plan = _ufw.ufw_plan(user_rules, wanted, params["ufw_comment"])
     container = reader.container()
     session = reader.read("/etc/pam.d/common-session") or ""
     release = reader.os_release()
-    installed = reader.installed_packages() if params["packages_present"] or params["packages_absent"] else set()
-    unwanted = sorted(set(params["packages_absent"]) & installed)
+    state = reader.state(params["files"], params["units"], params["packages_present"], params["packages_absent"])
     return {
         "os_release": {k: release.get(k, "") for k in ("ID", "ID_LIKE", "VERSION_ID", "VERSION_CODENAME")},
         "container": container,
@@ -439,15 +439,10 @@ def gather(params: dict, reader: _os.HostReader) -> dict:
         },
         "sysctl": _os.sysctl_plan(reader, params["sysctl"], container),
         "permissions_drift": [item for item in params["permissions"] if _os.permission_problems(reader.stat(item["path"]), item)],
-        "units": {unit: reader.unit_enabled(unit) for unit in params["units"]},
         "systemd": {"DefaultLimitCORE": reader.systemd_property("DefaultLimitCORE")},
         "pam_umask": _os.pam_has_module(session, "pam_umask.so"),
-        "files": {path: reader.file_state(path) for path in params["files"]},
-        "packages": {
-            "missing": sorted(set(params["packages_present"]) - installed),
-            "unwanted": unwanted,
-            "removal": reader.purge_simulation(unwanted),
-        },
+        **state,
+        "packages": {**state["packages"], "removal": reader.purge_simulation(state["packages"]["unwanted"])},
         "login_defs": _os.parse_login_defs(reader.read("/etc/login.defs") or ""),
     }
 
@@ -472,7 +467,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    reader = _os.HostReader.for_module(module)
+    reader = _os.OsReader.for_module(module)
     module.exit_json(changed=False, **gather(module.params, reader))
 
 

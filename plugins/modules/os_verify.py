@@ -243,7 +243,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
+from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh, _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
     findings_argument_spec,
@@ -267,7 +267,7 @@ SECURITY_ORIGIN = ("security", "Security")
 
 
 class OsVerifier:
-    def __init__(self, params: dict[str, t.Any], reader: _os.HostReader, findings: Findings):
+    def __init__(self, params: dict[str, t.Any], reader: _os.OsReader, findings: Findings):
         self.p = params
         self.reader = reader
         self.f = findings
@@ -488,7 +488,7 @@ class OsVerifier:
             missing = [
                 text
                 for text, r in zip(wanted, self.p["firewall_rules"])
-                if not (ufw["active"] and _os.ufw_allows(ufw["rules"], r["port"], r.get("proto", "tcp"), r.get("from", "any")))
+                if not (ufw["active"] and _ufw.ufw_allows(ufw["rules"], r["port"], r.get("proto", "tcp"), r.get("from", "any")))
             ]
             actual = {
                 "active": ufw["active"],
@@ -509,8 +509,10 @@ class OsVerifier:
             "APT::Periodic::Update-Package-Lists": bool(_os.apt_true(apt, "APT::Periodic::Update-Package-Lists")),
             "APT::Periodic::Unattended-Upgrade": bool(_os.apt_true(apt, "APT::Periodic::Unattended-Upgrade")),
             "security origin": any(s in o for o in origins for s in SECURITY_ORIGIN),
-            "apt-daily.timer": self.reader.unit_enabled("apt-daily.timer"),
-            "apt-daily-upgrade.timer": self.reader.unit_enabled("apt-daily-upgrade.timer"),
+            **{
+                timer: unit["enabled"]
+                for timer, unit in self.reader.units(["apt-daily.timer", "apt-daily-upgrade.timer"]).items()
+            },
         }
         expected: dict[str, t.Any] = {
             "unattended-upgrades installed": True,
@@ -684,7 +686,7 @@ def main() -> None:
     }
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    reader = _os.HostReader.for_module(module)
+    reader = _os.OsReader.for_module(module)
     run_verify(module, "os", _os.CATALOG, lambda findings: OsVerifier(module.params, reader, findings).run())
 
 

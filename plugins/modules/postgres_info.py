@@ -73,13 +73,13 @@ options:
     elements: str
     default: []
   units:
-    description: systemd units whose C(is-enabled) and C(is-active) states to read.
+    description: systemd units whose state to read (one C(systemctl show) call).
     type: list
     elements: str
     default: []
   packages:
     description:
-      - Packages that should be installed; RV(packages_missing) lists those that are not.
+      - Packages that should be installed; RV(packages.missing) lists those that are not.
       - C({version}) in a name stands for RV(version).
     type: list
     elements: str
@@ -100,9 +100,9 @@ options:
     type: str
     default: /var/backups/postgresql
   restore_status:
-    description: Status file the restore test writes.
+    description: Status file the restore test writes (the role's C(__postgres_restore_status)).
     type: str
-    default: /var/lib/postgresql/insightengine-restore-test.json
+    required: true
   hba_managed:
     description: The pg_hba.conf records the role writes itself (fields separated by one space).
     type: list
@@ -228,15 +228,20 @@ hba:
   returned: always
   sample: {file: /etc/postgresql/15/main/pg_hba.conf, kept: [local all all peer], dropped: [], foreign_noncompliant: []}
 units:
-  description: C(enabled) and C(active) state of each unit, and whether systemd needs a daemon-reload for it.
+  description:
+    - Per unit, C(enabled) (C(systemctl)'s unit file state, C(not-found) for an unknown unit), C(active) and
+      C(need_daemon_reload), the same shape in every info module of the collection.
+    - For a timer, C(need_daemon_reload) is true when systemd runs an older copy of the timer or of its service,
+      which are listed too.
   type: dict
   returned: always
   sample: {insightengine-pg-backup.timer: {enabled: enabled, active: active, need_daemon_reload: false}}
-packages_missing:
-  description: Packages of O(packages) that are not installed.
-  type: list
-  elements: str
+packages:
+  description: C(missing), the packages of O(packages) that are not installed, and C(unwanted) (always empty here), the
+    same shape in every info module of the collection.
+  type: dict
   returned: always
+  sample: {missing: [modsecurity-crs], unwanted: []}
 ufw:
   description:
     - Whether UFW is installed and active, and the rules of O(firewall_rules) it lacks (C(missing))
@@ -254,7 +259,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
 
 
@@ -265,7 +270,7 @@ def _script(statements: list[str], database: str | None = None) -> str:
     return "\n".join(head + statements) + "\n"
 
 
-def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
+def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]:
     clusters = pg.read_clusters(host)
     cluster = pg.pick_cluster(clusters, params["version"], params["cluster_name"])
     release = host.os_release()
@@ -286,15 +291,20 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
         objects = reader.app_objects(app["database"], app["schema"], app["user"], app["owner"])
     wanted_roles = [{"name": name, "password": params["passwords"].get(name) or ""} for name in (app["owner"], app["user"])]
     cluster_sql, inside_sql = pg.database_plan(databases, objects, app, params["pgaudit"])
-    ufw = host.ufw()
+    ufw = _ufw.read_status(host)
     port = str(cluster["port"]) if cluster else "5432"
     rules = [
         {**rule, "port": str(rule.get("port", "{port}")).replace("{port}", port), "from": pg.ufw_source(rule.get("from", "any"))}
         for rule in params["firewall_rules"]
     ]
-    plan = _os.ufw_plan(host.ufw_user_rules(), rules, params["ufw_comment"]) if ufw else {"missing": [], "stale": []}
-    installed = host.installed_packages()
-    days_left = pg.certificate_days_left(host, expand(params["certificate"])) if params["certificate"] else None
+    plan = _ufw.ufw_plan(_ufw.read_user_rules(host), rules, params["ufw_comment"]) if ufw else {"missing": [], "stale": []}
+    state = host.state(
+        files=[expand(path) for path in params["files"]],
+        units=[n for u in params["units"] for n in (u, u.replace(".timer", ".service"))],
+        packages=[expand(p) for p in params["packages"]],
+    )
+    units = state["units"]
+    certificate = host.certificate(expand(params["certificate"])) if params["certificate"] else {}
     now = time.time()
     backup = pg.latest_backup(params["backup_root"], now)
     backup["restore"] = pg.restore_status(params["restore_status"], now)
@@ -331,26 +341,18 @@ def gather(params: dict[str, t.Any], host: _os.HostReader) -> dict[str, t.Any]:
             "roles": _script(pg.role_plan(roles, wanted_roles) + cluster_sql),
             "privileges": _script(inside_sql, app["database"]),
         },
-        "files": {expand(path): host.file_state(expand(path)) for path in params["files"]},
-        "ciphers_invalid": _os.ciphers_invalid(host, params["ciphers"]),
+        "ciphers_invalid": _host.ciphers_invalid(host, params["ciphers"]),
         "calendars_invalid": [c for c in params["calendars"] if host.run("systemd-analyze", "calendar", c)[0] != 0],
-        "certificate_days_left": days_left,
-        "certificate_names": _os.certificate_names(host, expand(params["certificate"])) if params["certificate"] else None,
+        "certificate_days_left": certificate.get("days_left"),
+        "certificate_names": certificate.get("names"),
         "reload_pending": reload,
         "hba": hba,
+        **state,
+        # systemd still runs an older copy of the timer or of its service
         "units": {
-            unit: {
-                "enabled": host.unit_enabled(unit),
-                "active": (host.run("systemctl", "is-active", unit)[1].strip() or "unknown"),
-                # systemd still runs an older copy of the timer or its service
-                "need_daemon_reload": any(
-                    host.run("systemctl", "show", "--property=NeedDaemonReload", "--value", name)[1].strip() == "yes"
-                    for name in (unit, unit.replace(".timer", ".service"))
-                ),
-            }
-            for unit in params["units"]
+            unit: {**units[unit], "need_daemon_reload": units[unit]["need_daemon_reload"] or units[service]["need_daemon_reload"]}
+            for unit, service in ((u, u.replace(".timer", ".service")) for u in params["units"])
         },
-        "packages_missing": sorted({expand(p) for p in params["packages"]} - installed),
         "ufw": {"installed": ufw is not None, "active": bool(ufw and ufw.get("active")), **plan},
         "backup": backup,
     }
@@ -375,13 +377,13 @@ def main() -> None:
             "firewall_rules": {"type": "list", "elements": "dict", "default": []},
             "ufw_comment": {"type": "str", "default": "insightengine.hardening postgres"},
             "backup_root": {"type": "str", "default": "/var/backups/postgresql"},
-            "restore_status": {"type": "str", "default": "/var/lib/postgresql/insightengine-restore-test.json"},
+            "restore_status": {"type": "str", "required": True},
             "hba_managed": {"type": "list", "elements": "str", "default": []},
             "hba_drop": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
-    host = _os.HostReader.for_module(module)
+    host = _host.HostReader.for_module(module)
     module.exit_json(changed=False, **gather(module.params, host))
 
 

@@ -129,7 +129,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
@@ -141,7 +141,7 @@ PG_CONTROLS = ("PG-01", "PG-02", "PG-03", "PG-04", "PG-05", "PG-06", "PG-07")
 
 
 class PostgresVerifier:
-    def __init__(self, params: dict[str, t.Any], host: _os.HostReader, findings: Findings):
+    def __init__(self, params: dict[str, t.Any], host: _host.HostReader, findings: Findings):
         self.p = params
         self.host = host
         self.f = findings
@@ -178,8 +178,8 @@ class PostgresVerifier:
         return (self.settings.get(name) or {}).get("setting")
 
     def timer_state(self, timer: str) -> str:
-        active = self.host.run("systemctl", "is-active", timer)[1].strip() or "unknown"
-        return f"{self.host.unit_enabled(timer)}, {active}"
+        unit = self.host.units([timer])[timer]
+        return f"{unit['enabled']}, {unit['active']}"
 
     # PG-01
     def network(self) -> None:
@@ -199,17 +199,17 @@ class PostgresVerifier:
         if net.get("listen_all_allowed"):
             expected.pop("wildcard")
             actual.pop("wildcard")
-        ufw = self.host.ufw() if self.p["firewall"] else None
+        ufw = _ufw.read_status(self.host) if self.p["firewall"] else None
         if ufw and ufw.get("active"):
             rules = [r for r in ufw["rules"] if r["direction"] == "in" and r["action"] in ("allow", "limit")]
-            open_ports = [r for r in rules if pg_port_matches(r["port"], port)]
+            open_ports = [r for r in rules if _ufw.port_matches(r["port"], port)]
             expected["open to any address"] = []
             actual["open to any address"] = sorted(
                 {r["to"] + (" (v6)" if r["v6"] else "") for r in open_ports if r["from"] == "any"}
             )
             networks = [pg.ufw_source(n) for n in net.get("client_networks") or []]
             expected["client networks without a rule"] = []
-            actual["client networks without a rule"] = [n for n in networks if not _os.ufw_allows(rules, port, "tcp", n)]
+            actual["client networks without a rule"] = [n for n in networks if not _ufw.ufw_allows(rules, port, "tcp", n)]
         self.loaded("PG-01", expected, actual)
         self.f.compare("PG-01", expected, {**actual, "listeners": listeners})
 
@@ -234,7 +234,7 @@ class PostgresVerifier:
             expected["key readable by others"] = False
             actual["key readable by others"] = bool(st["exists"] and int(st["mode"], 8) & 0o037)
         cert = self.value("ssl_cert_file")
-        days = pg.certificate_days_left(self.host, cert) if cert else None
+        days = self.host.certificate(cert)["days_left"] if cert else None
         expected["certificate valid for days"] = f">= {tls.get('min_days_left', 14)}"
         ok_days = days is not None and days >= float(tls.get("min_days_left", 14))
         actual["certificate valid for days"] = expected["certificate valid for days"] if ok_days else days
@@ -427,7 +427,10 @@ class PostgresVerifier:
                 actual["oldest backup age (hours)"] = expected["oldest backup age (hours)"] if oldest <= retention else oldest
             self.f.compare("PG-09", expected, actual)
         if self.f.wanted("PG-10"):
-            status = pg.restore_status(b.get("restore_status") or "/var/lib/postgresql/insightengine-restore-test.json", now)
+            if not b.get("restore_status"):
+                self.f.error("PG-10", "no restore status file to read (backup.restore_status)")
+                return
+            status = pg.restore_status(b["restore_status"], now)
             timer = b.get("restore_timer") or pg.BACKUP_UNITS[1]
             max_age = float(b.get("restore_max_age_hours", 26))
             expected = {"timer": "enabled, active", "result": "ok", "age (hours)": f"<= {max_age:g}"}
@@ -451,16 +454,6 @@ class PostgresVerifier:
             self.f.compare("PG-10", expected, actual)
 
 
-def pg_port_matches(rule_port: str, port: str) -> bool:
-    if rule_port in ("", "any"):
-        return True
-    for part in str(rule_port).split(","):
-        low, _sep, high = part.partition(":")
-        if low.isdigit() and (high or low).isdigit() and int(low) <= int(port) <= int(high or low):
-            return True
-    return False
-
-
 def main() -> None:
     argument_spec = {
         "version": {"type": "str", "default": ""},
@@ -478,7 +471,7 @@ def main() -> None:
     }
     argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    host = _os.HostReader.for_module(module)
+    host = _host.HostReader.for_module(module)
     run_verify(module, "postgres", pg.CATALOG, lambda findings: PostgresVerifier(module.params, host, findings).run())
 
 

@@ -60,3 +60,21 @@ def checked_report(*results: dict, check_mode: bool = False, changed: dict | Non
     schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
     jsonschema.validate(json.loads(json.dumps(document, default=str)), schema, format_checker=jsonschema.FormatChecker())
     return document
+
+
+SYSTEMCTL_SHOW = ["show", "--property=Id,LoadState,UnitFileState,ActiveState,NeedDaemonReload", "--"]
+
+
+def systemctl_show(cmd: list[str], units: dict[str, tuple[str, str]]) -> tuple[int, str, str] | None:
+    """What ``systemctl show`` prints for the units HostReader.units() asks
+    about, from unit -> (UnitFileState, ActiveState); None for another command."""
+    if cmd[1:4] != SYSTEMCTL_SHOW:
+        return None
+    blocks = []
+    for name in cmd[4:]:
+        if name not in units:
+            blocks.append(f"Id={name}\nLoadState=not-found\nUnitFileState=\nActiveState=inactive\nNeedDaemonReload=no\n")
+            continue
+        enabled, active = units[name]
+        blocks.append(f"Id={name}\nLoadState=loaded\nUnitFileState={enabled}\nActiveState={active}\nNeedDaemonReload=no\n")
+    return 0, "\n".join(blocks), ""

@@ -179,8 +179,10 @@ def main() -> int:
     parser.add_argument("--root", required=True)
     parser.add_argument("--port", default="5432")
     parser.add_argument("--retention-days", type=float, default=14)
-    parser.add_argument("--status", default="/var/lib/postgresql/insightengine-restore-test.json")
+    parser.add_argument("--status", help="the restore test's status file (restore-test only)")
     args = parser.parse_args()
+    if args.action == "restore-test" and not args.status:
+        parser.error("restore-test needs --status")
     return backup(args) if args.action == "backup" else restore_test(args)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import make_certificate
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host
 from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +239,7 @@ def test_a_file_newer_than_the_newest_worker_means_a_reload_is_pending(tmp_path)
         def mtime(self, path):
             return conf.stat().st_mtime if path == str(conf) else None
 
-        newer_than = _os.HostReader.newer_than
+        newer_than = _host.HostReader.newer_than
 
     directives = ngx.parse_nginx_t(text)
     assert ngx.reload_pending(Host(conf.stat().st_mtime + 30), text, directives)["pending"] is False

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _os, _ssh, _ufw
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RELEASES = ["debian12", "debian13"]
@@ -68,7 +68,7 @@ def test_weak_algorithms(algorithm, weak):
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_parse_ufw_status_hardened(release):
-    status = _os.parse_ufw_status(fixture(f"ufw_status_verbose_{release}.txt"))
+    status = _ufw.parse_ufw_status(fixture(f"ufw_status_verbose_{release}.txt"))
     assert status["active"] is True
     assert status["defaults"] == {"incoming": "deny", "outgoing": "allow", "routed": "deny"}
     assert status["logging"] == "on (low)"
@@ -79,27 +79,27 @@ def test_parse_ufw_status_hardened(release):
         ("443", "tcp", "allow", "any"),
     ]
     assert ipv4[0]["comment"] == "insightengine.hardening os: ssh"
-    assert _os.ufw_allows(status["rules"], 443, "tcp")
-    assert not _os.ufw_allows(status["rules"], 22, "tcp")
+    assert _ufw.ufw_allows(status["rules"], 443, "tcp")
+    assert not _ufw.ufw_allows(status["rules"], 22, "tcp")
 
 
 def test_parse_ufw_status_mixed_rules():
-    status = _os.parse_ufw_status(fixture("ufw_status_verbose_mixed_debian13.txt"))
+    status = _ufw.parse_ufw_status(fixture("ufw_status_verbose_mixed_debian13.txt"))
     rules = {r["port"]: r for r in status["rules"] if not r["v6"]}
     assert rules["5432"]["from"] == "10.0.0.0/8"
     assert rules["5432"]["comment"] is None
     assert rules["22"]["action"] == "limit"
-    assert _os.ufw_allows(status["rules"], 22, "tcp")  # limit still allows
-    assert _os.ufw_allows(status["rules"], 5432, "tcp", "10.0.0.0/8")
-    assert not _os.ufw_allows(status["rules"], 5432, "tcp", "192.0.2.0/24")
+    assert _ufw.ufw_allows(status["rules"], 22, "tcp")  # limit still allows
+    assert _ufw.ufw_allows(status["rules"], 5432, "tcp", "10.0.0.0/8")
+    assert not _ufw.ufw_allows(status["rules"], 5432, "tcp", "192.0.2.0/24")
 
 
 def test_parse_ufw_status_inactive():
-    assert _os.parse_ufw_status("Status: inactive\n") == {"active": False, "logging": None, "defaults": {}, "rules": []}
+    assert _ufw.parse_ufw_status("Status: inactive\n") == {"active": False, "logging": None, "defaults": {}, "rules": []}
 
 
 def test_parse_ufw_user_rules_decodes_comments_and_skips_route_rules():
-    rules = _os.parse_ufw_user_rules(fixture("ufw_user_rules_mixed_debian13.txt"))
+    rules = _ufw.parse_ufw_user_rules(fixture("ufw_user_rules_mixed_debian13.txt"))
     assert [(r["action"], r["port"], r["from"], r["comment"]) for r in rules] == [
         ("allow", "2222", "any", "insightengine.hardening os: ssh"),
         ("allow", "80", "any", "insightengine.hardening os"),
@@ -110,12 +110,12 @@ def test_parse_ufw_user_rules_decodes_comments_and_skips_route_rules():
 
 
 def test_ufw_plan_adds_what_is_missing_and_removes_only_its_own_stale_rules():
-    rules = _os.parse_ufw_user_rules(fixture("ufw_user_rules_mixed_debian13.txt"))
+    rules = _ufw.parse_ufw_user_rules(fixture("ufw_user_rules_mixed_debian13.txt"))
     wanted = [
         {"port": "2200", "proto": "tcp", "from": "any", "rule": "allow", "comment": "insightengine.hardening os: ssh"},
         {"port": "80", "proto": "tcp", "from": "any", "rule": "allow", "comment": "insightengine.hardening os"},
     ]
-    plan = _os.ufw_plan(rules, wanted, "insightengine.hardening os")
+    plan = _ufw.ufw_plan(rules, wanted, "insightengine.hardening os")
     assert [r["port"] for r in plan["missing"]] == ["2200"]
     # 2222 and 443 carry the role's comment; 5432 and 22 were added by someone else.
     assert sorted(r["port"] for r in plan["stale"]) == ["2222", "443"]
@@ -164,7 +164,7 @@ def test_parse_ss_sockets(release):
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_parse_dpkg_installed(release):
-    installed = _os.parse_dpkg_installed(fixture(f"dpkg_query_{release}.txt"))
+    installed = _host.parse_dpkg_installed(fixture(f"dpkg_query_{release}.txt"))
     assert {"openssh-server", "ufw", "unattended-upgrades"} <= installed
     assert "telnet" not in installed
 
@@ -226,7 +226,7 @@ def test_permission_problems():
     assert _os.permission_problems({"exists": False}, item) == []
 
 
-class FakeReader(_os.HostReader):
+class FakeReader(_os.OsReader):
     """A reader whose /proc/sys is a dict."""
 
     def __init__(self, sysctls: dict[str, dict]):
@@ -270,7 +270,7 @@ def test_sysctl_plan_in_a_container_and_on_a_vm():
 
 
 def test_parse_os_release():
-    release = _os.parse_os_release('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_ID="13"\n')
+    release = _host.parse_os_release('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_ID="13"\n')
     assert release["ID"] == "debian"
     assert release["VERSION_ID"] == "13"
 
@@ -341,5 +341,5 @@ def test_cipher_lists_are_judged_by_the_hosts_openssl_when_it_has_one():
             return (0 if cmd[-1] == "ECDHE+AESGCM" else 1), "", ""
 
     lists = ["ECDHE+AESGCM", "NOSUCHSUITE"]
-    assert _os.ciphers_invalid(Host("/usr/bin/openssl"), lists) == ["NOSUCHSUITE"]
-    assert _os.ciphers_invalid(Host(None), lists) == []  # nginx -t of the candidate judges it later
+    assert _host.ciphers_invalid(Host("/usr/bin/openssl"), lists) == ["NOSUCHSUITE"]
+    assert _host.ciphers_invalid(Host(None), lists) == []  # nginx -t of the candidate judges it later

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host
 from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
 
 FIXTURES = Path(__file__).parent / "fixtures" / "postgres"
@@ -398,7 +398,7 @@ def test_a_file_an_earlier_version_rendered_whole_is_the_roles_own():
 def test_reload_pending_compares_the_files_with_the_last_load(tmp_path):
     conf = tmp_path / "postgresql.conf"
     conf.write_text("ssl = on\n")
-    host = _os.HostReader(run=lambda cmd: (1, "", ""), which=lambda name: None)
+    host = _host.HostReader(run=lambda cmd: (1, "", ""), which=lambda name: None)
     loaded = conf.stat().st_mtime + 5
     assert pg.reload_pending(host, {"loaded": loaded, "config_file": str(conf), "files": [str(conf)]})["pending"] is False
     result = pg.reload_pending(host, {"loaded": loaded - 60, "config_file": str(conf), "files": [str(conf)]})

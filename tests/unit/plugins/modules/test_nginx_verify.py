@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import checked_report, make_certificate
 
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host
 from ansible_collections.insightengine.hardening.plugins.module_utils import _nginx as ngx
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings
 from ansible_collections.insightengine.hardening.plugins.modules.nginx_verify import NginxVerifier
 
@@ -97,7 +97,7 @@ def site(tls_files):
     plain.shutdown()
 
 
-class RecordedNginx(_os.HostReader):
+class RecordedNginx(_host.HostReader):
     """nginx -T and the WAF rules as recorded; openssl runs for real."""
 
     def __init__(self, release: str, https_port: int):

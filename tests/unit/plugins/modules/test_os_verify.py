@@ -6,7 +6,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from conftest import checked_report
+from conftest import checked_report, systemctl_show
 
 from ansible_collections.insightengine.hardening.plugins.module_utils import _os
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings
@@ -29,7 +29,7 @@ BINARIES = {
 }
 
 
-class RecordedHost(_os.HostReader):
+class RecordedHost(_os.OsReader):
     """A host made of recorded command outputs and files."""
 
     def __init__(self, release: str, state: str = "hardened", files: dict[str, str] | None = None, container: str = "docker"):
@@ -40,8 +40,6 @@ class RecordedHost(_os.HostReader):
             ("/usr/bin/ss", "-Htlnp"): (FIXTURES / f"ss_tlnp_{release}.txt").read_text(),
             ("dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n"): (FIXTURES / f"dpkg_query_{release}.txt").read_text(),
             ("/usr/bin/systemctl", "show", "--property=DefaultLimitCORE"): "DefaultLimitCORE=0\n",
-            ("/usr/bin/systemctl", "is-enabled", "apt-daily.timer"): "enabled\n",
-            ("/usr/bin/systemctl", "is-enabled", "apt-daily-upgrade.timer"): "enabled\n",
             ("/usr/bin/systemd-detect-virt", "--container"): f"{container}\n" if container else "none\n",
         }
 
@@ -55,9 +53,13 @@ class RecordedHost(_os.HostReader):
                 return 0, extra + outputs[("/usr/sbin/sshd", "-T")], ""
             if cmd[:2] == ["/usr/bin/ssh", "-vv"]:
                 return 255, "", self.probe
+            shown = systemctl_show(cmd, self.unit_states)
+            if shown:
+                return shown
             return (0, outputs[tuple(cmd)], "") if tuple(cmd) in outputs else (1, "", f"unexpected {cmd}")
 
         self.probe = probe
+        self.unit_states = {"apt-daily.timer": ("enabled", "active"), "apt-daily-upgrade.timer": ("enabled", "active")}
 
         super().__init__(
             run=run,
@@ -115,7 +117,7 @@ PARAMS = {
 }
 
 
-def verify(reader: _os.HostReader, **overrides) -> dict:
+def verify(reader: _os.OsReader, **overrides) -> dict:
     findings = Findings("os", _os.CATALOG, overrides.pop("disabled", {}), overrides.pop("not_applicable", {}))
     OsVerifier({**PARAMS, **overrides}, reader, findings).run()
     result = findings.result(strict=False)

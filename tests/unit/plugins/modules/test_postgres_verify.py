@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import checked_report
+from conftest import checked_report, systemctl_show
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils import _postgres as pg
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Findings
-from ansible_collections.insightengine.hardening.plugins.modules.postgres_verify import PostgresVerifier, pg_port_matches
+from ansible_collections.insightengine.hardening.plugins.modules.postgres_verify import PostgresVerifier
 
 FIXTURES = Path(__file__).parents[1] / "module_utils" / "fixtures" / "postgres"
 VERSIONS = {"debian12": "15", "debian13": "17"}
@@ -22,7 +22,7 @@ APP = {"database": "insightengine", "schema": "insightengine", "user": "insighte
 PASSWORDS = {"insightengine_app": "App-password-0123456789", "insightengine_owner": "Owner-password-0123456789"}
 
 
-class RecordedServer(_os.HostReader):
+class RecordedServer(_host.HostReader):
     """A host whose psql answers come from recorded query results."""
 
     def __init__(self, release: str, root: Path):
@@ -38,7 +38,7 @@ class RecordedServer(_os.HostReader):
             "/proc/net/tcp": (FIXTURES / f"proc_net_tcp_{release}.txt").read_text(),
             "/proc/net/tcp6": (FIXTURES / f"proc_net_tcp6_{release}.txt").read_text(),
         }
-        self.units = {"insightengine-pg-backup.timer": "enabled", "insightengine-pg-restore-test.timer": "enabled"}
+        self.unit_states = {"insightengine-pg-backup.timer": "enabled", "insightengine-pg-restore-test.timer": "enabled"}
         self.root = root
 
     def _answer(self, cmd: list[str]) -> tuple[int, str, str]:  # noqa: PLR0911 - one answer per command
@@ -62,10 +62,9 @@ class RecordedServer(_os.HostReader):
             return 0, f"notAfter={end}\n", ""
         if cmd[0] == "/usr/bin/findmnt":
             return 0, "overlay overlay\n", ""
-        if cmd[:2] == ["/usr/bin/systemctl", "is-enabled"]:
-            return 0, self.units.get(cmd[2], "not-found") + "\n", ""
-        if cmd[:2] == ["systemctl", "is-active"]:
-            return 0, ("active" if self.units.get(cmd[2]) == "enabled" else "inactive") + "\n", ""
+        shown = systemctl_show(cmd, {u: (s, "active" if s == "enabled" else "inactive") for u, s in self.unit_states.items()})
+        if shown:
+            return shown
         return 1, "", f"unexpected command {cmd}"
 
     def read(self, path: str) -> str | None:
@@ -75,7 +74,7 @@ class RecordedServer(_os.HostReader):
     def stat(path: str):
         if path.endswith("server.key"):
             return {"exists": True, "mode": "0600", "owner": "postgres", "group": "postgres", "is_dir": False}
-        return _os.HostReader.stat(path)
+        return _host.HostReader.stat(path)
 
 
 def backup(root: Path, age_hours: float = 2) -> str:
@@ -181,7 +180,7 @@ def test_storage_encryption_is_a_failure_when_required_and_not_applicable_when_e
         ("PG-06", lambda h: h.data["roles"].update(rogue={**h.data["roles"]["postgres"], "superuser": True})),
         ("PG-07", lambda h: h.data["settings"]["log_connections"].update(setting="off")),
         ("PG-07", lambda h: h.data["settings"]["shared_preload_libraries"].update(setting="")),
-        ("PG-09", lambda h: h.units.update({"insightengine-pg-backup.timer": "disabled"})),
+        ("PG-09", lambda h: h.unit_states.update({"insightengine-pg-backup.timer": "disabled"})),
         (
             "PG-10",
             lambda h: (h.root / "restore.json").write_text(json.dumps({"ok": False, "finished": time.time(), "error": "x"})),
@@ -214,5 +213,5 @@ def test_an_unreadable_server_is_an_error_for_its_controls_never_a_pass(setup):
 
 
 def test_ufw_port_ranges():
-    assert pg_port_matches("5432", "5432") and pg_port_matches("5000:6000", "5432") and pg_port_matches("any", "5432")
-    assert not pg_port_matches("80,443", "5432")
+    assert _ufw.port_matches("5432", "5432") and _ufw.port_matches("5000:6000", "5432") and _ufw.port_matches("any", "5432")
+    assert not _ufw.port_matches("80,443", "5432")
