@@ -91,7 +91,7 @@ certificate:
   type: dict
   returned: always
   sample:
-    {readable: true, fingerprint: "9f86d0...", days_left: 824.9, ocsp_uri: "", names: ["DNS:web1.example.com"], name_matches: null}
+    {readable: true, fingerprint: "9f86d0...", days_left: 824.9, ocsp_uri: "", names: ["DNS:web1.example"], name_matches: null}
 http_directives:
   description:
     - Directives set in the http block (inherited by every server), by name, with the file and arguments.
