@@ -149,3 +149,14 @@ def test_control_ids_are_unique_and_well_formed():
         assert len(ids) == len(set(ids))
         assert all(layer.owns(cid) for cid in ids)
         assert all(c.guide and c.remediation for c in layer.catalog)
+
+
+def test_the_action_groups_hold_every_layers_modules():
+    runtime = load(ROOT / "meta" / "runtime.yml")
+    groups = runtime["action_groups"]
+    modules = {p.stem for p in (ROOT / "plugins" / "modules").glob("*.py")} - {"validate_inputs"}
+    assert set(groups["hardening"]) == modules
+    assert set(groups["verify"]) == {layer.verify_module for layer in LAYERS}
+    assert {layer.info_module for layer in LAYERS} | {layer.verify_module for layer in LAYERS} == modules
+    for old, route in runtime["plugin_routing"]["modules"].items():
+        assert route["redirect"].split(".")[-1] in modules, old

@@ -1,0 +1,146 @@
+#!/usr/bin/env python
+"""Fleet cost of an idempotent site run, measured: tasks per host, skipped
+tasks, controller CPU per host, wall time, for 1 and N converged hosts.
+
+    scripts/measure_fleet.py [--hosts 1,10] [--runs 2] [--check]
+
+Uses the demo container of scripts/harden (Debian 13, converged by it) as
+the template: it is committed to an image once and N containers are started
+from it, each a converged host of every layer. Controller CPU is the user +
+system time of ansible-playbook and everything it waited for (its workers
+and the docker clients of the connection plugin). The clones are removed
+at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("INSIGHTENGINE_CACHE", ROOT / ".cache"))
+DEMO = "insightengine-demo-debian13"
+IMAGE = "insightengine-fleet-measure:converged"
+PREFIX = "insightengine-fleet-"
+
+
+def sh(*cmd: str, check: bool = True) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, check=check).stdout.strip()
+
+
+def start_clones(count: int) -> list[str]:
+    sh("docker", "commit", DEMO, IMAGE)
+    args = json.loads(sh("docker", "inspect", DEMO))[0]["HostConfig"]
+    names = []
+    for index in range(count):
+        name = f"{PREFIX}{index:02d}"
+        sh("docker", "rm", "-f", name, check=False)
+        cmd = ["docker", "run", "-d", "--name", name, "--hostname", name]
+        cmd += [f"--sysctl={k}={v}" for k, v in (args.get("Sysctls") or {}).items()]
+        cmd += [f"--cap-add={c}" for c in args.get("CapAdd") or []]
+        cmd += [f"--security-opt={o}" for o in args.get("SecurityOpt") or []]
+        cmd += ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock", IMAGE]
+        sh(*cmd)
+        names.append(name)
+    for name in names:
+        for _ in range(60):
+            state = sh("docker", "exec", name, "systemctl", "is-system-running", check=False)
+            if state in ("running", "degraded"):
+                break
+            time.sleep(1)
+    return names
+
+
+def inventory(names: list[str], path: Path) -> Path:
+    """The demo's inventory for the clones; each clone gets a copy of the
+    demo's generated passwords (its cluster holds them)."""
+    demo = yaml.safe_load((CACHE / "demo" / "inventory.yml").read_text())
+    secrets = CACHE / "demo" / "secrets"
+    for name in names:
+        if not (secrets / name).exists():
+            shutil.copytree(secrets / DEMO, secrets / name)
+    hosts = {
+        n: {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"} for n in names
+    }
+    children = {
+        group: {"hosts": dict.fromkeys(names), "vars": data.get("vars", {})} for group, data in demo["all"]["children"].items()
+    }
+    path.write_text(yaml.safe_dump({"all": {"hosts": hosts, "children": children}}))
+    return path
+
+
+def collection_path(root: Path) -> str:
+    """A collections path in which insightengine.hardening is root."""
+    link = CACHE / "fleet" / f"collections-{abs(hash(str(root)))}" / "ansible_collections" / "insightengine" / "hardening"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(root)
+    return str(link.parents[2])
+
+
+def measure(inventory_file: Path, forks: int, check: bool, root: Path) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    cmd = ["ansible-playbook", "-i", str(inventory_file), "--forks", str(forks), str(root / "playbooks" / "site.yml")]
+    if check:
+        cmd.append("--check")
+    env = dict(
+        os.environ,
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_CALLBACKS_ENABLED="",
+        ANSIBLE_COLLECTIONS_PATH=collection_path(root),
+    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stats = json.loads(proc.stdout[proc.stdout.find("{") :])["stats"]
+    hosts = len(stats)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    first = next(iter(stats.values()))
+    return {
+        "rc": proc.returncode,
+        "hosts": hosts,
+        "tasks_per_host": first["ok"] + first["skipped"] + first["failures"],
+        "skipped_per_host": first["skipped"],
+        "changed": sum(s["changed"] for s in stats.values()),
+        "cpu_per_host_s": round(cpu / hosts, 2),
+        "wall_s": round(wall, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hosts", default="1,10")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--check", action="store_true", help="measure a --check audit instead of an idempotent run")
+    parser.add_argument("--collection", type=Path, default=ROOT, help="the checkout to measure (another commit's worktree)")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.hosts.split(",")]
+    names = start_clones(max(counts))
+    try:
+        directory = CACHE / "fleet"
+        directory.mkdir(parents=True, exist_ok=True)
+        for count in counts:
+            inv = inventory(names[:count], directory / f"inventory-{count}.yml")
+            for run in range(args.runs):
+                result = measure(inv, max(count, 1), args.check, args.collection.resolve())
+                print(json.dumps({"run": run + 1, **result}), flush=True)
+    finally:
+        for name in names:
+            sh("docker", "rm", "-f", name, check=False)
+            shutil.rmtree(CACHE / "demo" / "secrets" / name, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
