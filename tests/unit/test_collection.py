@@ -100,7 +100,7 @@ def test_a_task_that_can_change_the_host_names_the_controls_it_serves(layer):
     known = {c.id for c in layer.catalog}
     role = ROOT / "roles" / layer.name
     unnamed = []
-    for path in [*(role / "tasks").glob("*.yml"), role / "handlers" / "main.yml"]:
+    for path in [*(role / "tasks").glob("*.yml"), *(role / "handlers").glob("main.yml")]:
         for task in _tasks(load(path)):
             module = _module(task)
             read_only = module in READ_ONLY or task.get("changed_when") is False or str(task.get("changed_when")) == "false"
