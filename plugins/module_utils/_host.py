@@ -23,6 +23,7 @@ import hashlib
 import ipaddress
 import os
 import pwd
+import re
 import stat
 import time
 import typing as t
@@ -129,6 +130,16 @@ Runner = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 
 class HostReader:
     """Reads the effective state of the host.  Never changes anything."""
+
+    def tool_version(self, name: str, flag: str, pattern: str) -> str | None:
+        """A program's version from its version flag's output (stdout or
+        stderr), the first group of pattern; None when it is not installed."""
+        path = self.which(name)
+        if not path:
+            return None
+        _rc, out, err = self.run(path, flag)
+        match = re.search(pattern, err + out)
+        return match.group(1) if match else None
 
     def __init__(
         self, run: Runner, which: t.Callable[[str], str | None], run_env: t.Callable[..., tuple[int, str, str]] | None = None
@@ -334,3 +345,9 @@ class HostReader:
             elif line.startswith("Hostname "):
                 found["name_matches"] = line.rstrip().endswith(" does match certificate")
         return found
+
+
+def exit_info(module: t.Any, gather: t.Callable[[dict[str, t.Any], t.Any], dict[str, t.Any]], reader: type = HostReader) -> None:
+    """The rest of an info module's life after its argument parsing: read the
+    host with ``gather`` through a reader on the module, return what it read."""
+    module.exit_json(changed=False, **gather(module.params, reader.for_module(module)))

@@ -528,12 +528,7 @@ class OsReader(HostReader):
 
     def openssh_version(self) -> str | None:
         """The OpenSSH version, e.g. "9.2" (from ``ssh -V``)."""
-        ssh = self.which("ssh")
-        if not ssh:
-            return None
-        _unused, out, err = self.run(ssh, "-V")
-        m = re.search(r"OpenSSH_(\d+\.\d+)", err + out)
-        return m.group(1) if m else None
+        return self.tool_version("ssh", "-V", r"OpenSSH_(\d+\.\d+)")
 
     def sshd_listeners(self) -> list[tuple[str, int]] | None:
         """(address, port) of each socket sshd listens on (None without ss)."""

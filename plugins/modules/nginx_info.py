@@ -125,7 +125,6 @@ units:
   sample: {nginx.service: {enabled: enabled, active: active, need_daemon_reload: false}}
 """
 
-import re
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -135,12 +134,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _ng
 
 
 def nginx_version(host: _host.HostReader) -> str | None:
-    nginx = host.which("nginx")
-    if not nginx:
-        return None
-    _rc, out, err = host.run(nginx, "-v")
-    m = re.search(r"nginx/(\d+\.\d+\.\d+)", err + out)
-    return m.group(1) if m else None
+    return host.tool_version("nginx", "-v", r"nginx/(\d+\.\d+\.\d+)")
 
 
 def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]:
@@ -181,8 +175,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    host = _host.HostReader.for_module(module)
-    module.exit_json(changed=False, **gather(module.params, host))
+    _host.exit_info(module, gather)
 
 
 if __name__ == "__main__":

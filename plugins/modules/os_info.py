@@ -337,7 +337,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh, _ufw
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _os, _ssh, _ufw
 
 
 def access_lists(reader: _os.OsReader, config: dict | None, login: dict, sshd: dict) -> dict:
@@ -467,8 +467,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    reader = _os.OsReader.for_module(module)
-    module.exit_json(changed=False, **gather(module.params, reader))
+    _host.exit_info(module, gather, _os.OsReader)
 
 
 if __name__ == "__main__":

@@ -383,8 +383,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    host = _host.HostReader.for_module(module)
-    module.exit_json(changed=False, **gather(module.params, host))
+    _host.exit_info(module, gather)
 
 
 if __name__ == "__main__":
