@@ -52,7 +52,7 @@ def start_clones(count: int) -> list[str]:
         sh(*cmd)
         names.append(name)
     for name in names:
-        for _ in range(60):
+        for _attempt in range(60):
             state = sh("docker", "exec", name, "systemctl", "is-system-running", check=False)
             if state in ("running", "degraded"):
                 break

@@ -28,7 +28,18 @@ import typing as t
 from ansible_collections.insightengine.hardening.plugins.module_utils import _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import Control
 from ansible_collections.insightengine.hardening.plugins.module_utils._host import HostReader, parse_proc_net_tcp
-from ansible_collections.insightengine.hardening.plugins.module_utils._ssh import config_lines, include_patterns, parse_probe
+from ansible_collections.insightengine.hardening.plugins.module_utils._ssh import (
+    SSHD_TEST_CONNECTION,
+    _ssh_connection,
+    config_lines,
+    count_authorized_keys,
+    expand_authorized_keys_files,
+    include_patterns,
+    parse_probe,
+    parse_ssh_keygen_l,
+    parse_sshd_t,
+    sshd_value,
+)
 
 GUIDE = "Security Hardening Guide §1 Operating System Hardening"
 
@@ -188,67 +199,12 @@ CATALOG: tuple[Control, ...] = (
     ),
 )
 
-# Algorithms that are never acceptable, whatever a configuration says: SHA-1,
-# MD5, CBC mode, 64-bit tags, NIST-curve ECDH kex, small or SHA-1 DH groups.
-_WEAK_PATTERNS = (
-    re.compile(r"sha1"),
-    re.compile(r"md5"),
-    re.compile(r"-cbc$"),
-    re.compile(r"^3des|arcfour|blowfish|cast128"),
-    re.compile(r"-96(-etm@openssh\.com)?$"),
-    re.compile(r"^umac-64"),
-    re.compile(r"^diffie-hellman-group(1|14)-"),
-    re.compile(r"^ecdh-sha2-nistp"),
-    re.compile(r"^ssh-rsa(-cert-v01@openssh\.com)?$"),
-    re.compile(r"^ssh-dss"),
-)
 CRACKLIB_DICTIONARY = "/var/cache/cracklib/cracklib_dict.pwd"
-MODULI_MIN_BITS = 3071  # the moduli file records size - 1: 3071 means a 3072-bit group
-# The connection `sshd -T -C` evaluates when Match blocks need one: root (so a
-# Match User root block counts), from a documentation address (RFC 5737).
-SSHD_TEST_CONNECTION = "user=root,host=verify.invalid,addr=203.0.113.1,laddr=0.0.0.0,lport=65535"
-
-
-def weak_algorithms(algorithms: t.Iterable[str]) -> list[str]:
-    return [a for a in algorithms if any(p.search(a) for p in _WEAK_PATTERNS)]
 
 
 # --------------------------------------------------------------------------
 # Parsers: text in, data out
 # --------------------------------------------------------------------------
-
-
-def parse_sshd_t(text: str) -> dict[str, list[str]]:
-    """``sshd -T`` output: ``key value`` per line; repeated keys accumulate."""
-    config: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        key, _unused, value = line.partition(" ")
-        config.setdefault(key.lower(), []).append(value.strip())
-    return config
-
-
-def sshd_value(config: dict[str, list[str]], key: str) -> str | None:
-    values = config.get(key)
-    return values[0] if values else None
-
-
-def sshd_list(config: dict[str, list[str]], key: str) -> list[str]:
-    """A comma-separated option (ciphers, macs, ...) as a list; none -> []."""
-    value = sshd_value(config, key)
-    if value is None or value == "none":
-        return []
-    return [v for v in value.split(",") if v]
-
-
-def sshd_words(config: dict[str, list[str]], key: str) -> list[str]:
-    """A space-separated option that may repeat (allowusers, allowgroups)."""
-    words: list[str] = []
-    for value in config.get(key, []):
-        words.extend(w for w in value.split() if w != "none")
-    return words
 
 
 _APT_LINE = re.compile(r'^(?P<key>\S+?)(?P<list>::)?\s+"(?P<value>.*)";$')
@@ -420,36 +376,6 @@ def addresses_allowed(addresses: t.Iterable[str], sources: t.Iterable[str]) -> b
     return False
 
 
-def parse_moduli_min_bits(text: str) -> int | None:
-    sizes = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 7 and not line.startswith("#") and parts[4].isdigit():
-            sizes.append(int(parts[4]))
-    return min(sizes) if sizes else None
-
-
-def count_authorized_keys(text: str) -> int:
-    count = 0
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and re.search(r"(^|\s)(ssh-|ecdsa-|sk-)\S+\s+\S+", line):
-            count += 1
-    return count
-
-
-def expand_authorized_keys_files(patterns: list[str], user: str, home: str, uid: int) -> list[str]:
-    """sshd's AuthorizedKeysFile tokens (%h %u %U %%), relative to the home."""
-    paths = []
-    for pattern in patterns:
-        path = pattern.replace("%%", "\0").replace("%h", home).replace("%u", user).replace("%U", str(uid))
-        path = path.replace("\0", "%")
-        if not path.startswith("/"):
-            path = os.path.join(home, path)
-        paths.append(path)
-    return paths
-
-
 # Kernel parameters that a container shares with its host.  Network
 # parameters under net.ipv4 and net.ipv6 belong to the network namespace, as
 # does net.core.somaxconn; everything else (kernel.*, fs.*, vm.*, dev.*,
@@ -466,18 +392,6 @@ def normalize_sysctl(value: t.Any) -> str:
     return " ".join(str(value).split())
 
 
-_KEYGEN = re.compile(r"^(\d+) \S+ .*\((\w+)\)\s*$")
-
-
-def parse_ssh_keygen_l(text: str) -> tuple[int | None, str | None]:
-    """``ssh-keygen -l -f KEY``: "3072 SHA256:... comment (RSA)" -> (3072, "RSA")."""
-    for line in text.splitlines():
-        m = _KEYGEN.match(line.strip())
-        if m:
-            return int(m.group(1)), m.group(2)
-    return None, None
-
-
 def parse_apt_simulation(text: str) -> list[str]:
     """``apt-get -s purge ...``: every package apt would remove or purge."""
     removed = []
@@ -486,14 +400,6 @@ def parse_apt_simulation(text: str) -> list[str]:
         if len(parts) >= 2 and parts[0] in ("Purg", "Remv"):
             removed.append(parts[1].split(":", 1)[0])
     return sorted(set(removed))
-
-
-def _ssh_connection(value: str) -> dict[str, t.Any] | None:
-    """SSH_CONNECTION ("client port server port") as a peer, or None."""
-    fields = value.split()
-    if len(fields) == 4 and fields[3].isdigit():
-        return {"address": fields[0], "local_address": fields[2], "local_port": int(fields[3])}
-    return None
 
 
 class OsReader(HostReader):

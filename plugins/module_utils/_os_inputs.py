@@ -178,7 +178,7 @@ def _weak_free(kind: str, allowed: tuple[str, ...]) -> v.Validator:
 
     def check(value: t.Any) -> list[str]:
         algorithms = base(value)
-        weak = _os.weak_algorithms(algorithms)
+        weak = _ssh.weak_algorithms(algorithms)
         if weak:
             raise Invalid(f"lists weak algorithms: {', '.join(weak)}")
         return algorithms

@@ -13,8 +13,11 @@ Match blocks of its configuration, and what a client is offered on the wire.
   connection that satisfies it, for ``sshd -T -C``.
 - :func:`parse_probe` reads what ``ssh -vv`` saw of a server: its KEXINIT
   proposal, the authentication methods it offers and its banner.
+- :func:`parse_sshd_t` and its accessors read ``sshd -T``; the rest judge
+  algorithms, moduli, host keys (``ssh-keygen -l``) and authorized keys.
 
-Pure functions over text; private to the collection: no API promise.
+Pure functions over text (the os layer's ``OsReader`` runs the commands);
+private to the collection: no API promise.
 """
 
 from __future__ import annotations
@@ -416,3 +419,116 @@ def parse_probe(stderr: str) -> dict[str, t.Any]:
         elif re.match(r"(ssh: connect to host|Connection (closed|refused|timed out)|kex_exchange_identification)", line):
             result["error"] = line.strip()
     return result
+
+
+# sshd -T, keys and the connection Ansible runs under (moved from _os.py)
+
+# Algorithms that are never acceptable, whatever a configuration says: SHA-1,
+# MD5, CBC mode, 64-bit tags, NIST-curve ECDH kex, small or SHA-1 DH groups.
+_WEAK_PATTERNS = (
+    re.compile(r"sha1"),
+    re.compile(r"md5"),
+    re.compile(r"-cbc$"),
+    re.compile(r"^3des|arcfour|blowfish|cast128"),
+    re.compile(r"-96(-etm@openssh\.com)?$"),
+    re.compile(r"^umac-64"),
+    re.compile(r"^diffie-hellman-group(1|14)-"),
+    re.compile(r"^ecdh-sha2-nistp"),
+    re.compile(r"^ssh-rsa(-cert-v01@openssh\.com)?$"),
+    re.compile(r"^ssh-dss"),
+)
+
+
+MODULI_MIN_BITS = 3071  # the moduli file records size - 1: 3071 means a 3072-bit group
+
+
+# The connection `sshd -T -C` evaluates when Match blocks need one: root (so a
+# Match User root block counts), from a documentation address (RFC 5737).
+SSHD_TEST_CONNECTION = "user=root,host=verify.invalid,addr=203.0.113.1,laddr=0.0.0.0,lport=65535"
+
+
+def weak_algorithms(algorithms: t.Iterable[str]) -> list[str]:
+    return [a for a in algorithms if any(p.search(a) for p in _WEAK_PATTERNS)]
+
+
+def parse_sshd_t(text: str) -> dict[str, list[str]]:
+    """``sshd -T`` output: ``key value`` per line; repeated keys accumulate."""
+    config: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        key, _unused, value = line.partition(" ")
+        config.setdefault(key.lower(), []).append(value.strip())
+    return config
+
+
+def sshd_value(config: dict[str, list[str]], key: str) -> str | None:
+    values = config.get(key)
+    return values[0] if values else None
+
+
+def sshd_list(config: dict[str, list[str]], key: str) -> list[str]:
+    """A comma-separated option (ciphers, macs, ...) as a list; none -> []."""
+    value = sshd_value(config, key)
+    if value is None or value == "none":
+        return []
+    return [v for v in value.split(",") if v]
+
+
+def sshd_words(config: dict[str, list[str]], key: str) -> list[str]:
+    """A space-separated option that may repeat (allowusers, allowgroups)."""
+    words: list[str] = []
+    for value in config.get(key, []):
+        words.extend(w for w in value.split() if w != "none")
+    return words
+
+
+def parse_moduli_min_bits(text: str) -> int | None:
+    sizes = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 7 and not line.startswith("#") and parts[4].isdigit():
+            sizes.append(int(parts[4]))
+    return min(sizes) if sizes else None
+
+
+def count_authorized_keys(text: str) -> int:
+    count = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and re.search(r"(^|\s)(ssh-|ecdsa-|sk-)\S+\s+\S+", line):
+            count += 1
+    return count
+
+
+def expand_authorized_keys_files(patterns: list[str], user: str, home: str, uid: int) -> list[str]:
+    """sshd's AuthorizedKeysFile tokens (%h %u %U %%), relative to the home."""
+    paths = []
+    for pattern in patterns:
+        path = pattern.replace("%%", "\0").replace("%h", home).replace("%u", user).replace("%U", str(uid))
+        path = path.replace("\0", "%")
+        if not path.startswith("/"):
+            path = os.path.join(home, path)
+        paths.append(path)
+    return paths
+
+
+_KEYGEN = re.compile(r"^(\d+) \S+ .*\((\w+)\)\s*$")
+
+
+def parse_ssh_keygen_l(text: str) -> tuple[int | None, str | None]:
+    """``ssh-keygen -l -f KEY``: "3072 SHA256:... comment (RSA)" -> (3072, "RSA")."""
+    for line in text.splitlines():
+        m = _KEYGEN.match(line.strip())
+        if m:
+            return int(m.group(1)), m.group(2)
+    return None, None
+
+
+def _ssh_connection(value: str) -> dict[str, t.Any] | None:
+    """SSH_CONNECTION ("client port server port") as a peer, or None."""
+    fields = value.split()
+    if len(fields) == 4 and fields[3].isdigit():
+        return {"address": fields[0], "local_address": fields[2], "local_port": int(fields[3])}
+    return None

@@ -32,7 +32,7 @@ options:
     type: str
     default: ""
   packages:
-    description: Packages that should be installed; RV(packages.missing) lists those that are not.
+    description: Packages that should be installed; RV(packages) lists those that are not (C(missing)).
     type: list
     elements: str
     default: []

@@ -359,7 +359,7 @@ def access_lists(reader: _os.OsReader, config: dict | None, login: dict, sshd: d
         effective = reader.sshd_for(spec)[0] or config
 
     def others(key: str) -> list[str]:
-        remaining = list(_os.sshd_words(effective or {}, key))
+        remaining = list(_ssh.sshd_words(effective or {}, key))
         for word in sshd[f"own_{key}"]:
             if word in remaining:
                 remaining.remove(word)
@@ -368,8 +368,8 @@ def access_lists(reader: _os.OsReader, config: dict | None, login: dict, sshd: d
     return {
         "others_allowusers": others("allowusers"),
         "others_allowgroups": others("allowgroups"),
-        "denyusers": _os.sshd_words(effective or {}, "denyusers"),
-        "denygroups": _os.sshd_words(effective or {}, "denygroups"),
+        "denyusers": _ssh.sshd_words(effective or {}, "denyusers"),
+        "denygroups": _ssh.sshd_words(effective or {}, "denygroups"),
     }
 
 
@@ -389,8 +389,8 @@ def firewall_wanted(rules: list[dict], sshd: dict) -> list[dict]:
 
 def gather(params: dict, reader: _os.OsReader) -> dict:
     config, error = reader.sshd()
-    keys_files = _os.sshd_words(config, "authorizedkeysfile") if config else [".ssh/authorized_keys"]
-    keys_command = bool(config and _os.sshd_value(config, "authorizedkeyscommand") not in (None, "none"))
+    keys_files = _ssh.sshd_words(config, "authorizedkeysfile") if config else [".ssh/authorized_keys"]
+    keys_command = bool(config and _ssh.sshd_value(config, "authorizedkeyscommand") not in (None, "none"))
     login = reader.account(params["login_user"] or os.environ.get("SUDO_USER") or getpass.getuser(), keys_files, keys_command)
     sshd = _os.sshd_state(reader, config, error, params["dropin"])
     ports = sshd["ports"]

@@ -338,8 +338,8 @@ class OsVerifier:
                 self.f.disable("OS-07", "no AllowUsers or AllowGroups configured (os_ssh_allow_users, os_ssh_allow_groups)")
             else:
                 actual = {
-                    "allowusers": sorted(_os.sshd_words(config, "allowusers")),
-                    "allowgroups": sorted(_os.sshd_words(config, "allowgroups")),
+                    "allowusers": sorted(_ssh.sshd_words(config, "allowusers")),
+                    "allowgroups": sorted(_ssh.sshd_words(config, "allowgroups")),
                 }
                 expected = {"allowusers": sorted(users), "allowgroups": sorted(groups)}
                 self.pending(expected, actual)
@@ -399,7 +399,7 @@ class OsVerifier:
                 wrong.setdefault("sshd -T -C", spec_error)
                 continue
             for key, value in expected.items():
-                got = _os.sshd_value(effective, key)
+                got = _ssh.sshd_value(effective, key)
                 if got != value and key not in wrong:
                     wrong[key] = f"{got} for {_ssh.describe(spec)} ({spec['why']})"
         expected = dict(expected)
@@ -439,15 +439,15 @@ class OsVerifier:
 
     def ssh_crypto(self, config: dict[str, list[str]]) -> None:
         keys = ("kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms")
-        actual: dict[str, t.Any] = {k: _os.sshd_list(config, k) for k in keys}
+        actual: dict[str, t.Any] = {k: _ssh.sshd_list(config, k) for k in keys}
         expected: dict[str, t.Any] = {k: list(v) for k, v in self.p["ssh_crypto"].items() if v}
         expected["weak"] = []
-        actual["weak"] = sorted({a for k in keys for a in _os.weak_algorithms(actual[k])})
+        actual["weak"] = sorted({a for k in keys for a in _ssh.weak_algorithms(actual[k])})
         if any(k.startswith("diffie-hellman-group-exchange") for k in actual["kexalgorithms"]):
-            moduli_file = _os.sshd_value(config, "modulifile") or "/etc/ssh/moduli"
-            min_bits = _os.parse_moduli_min_bits(self.reader.read(moduli_file) or "")
+            moduli_file = _ssh.sshd_value(config, "modulifile") or "/etc/ssh/moduli"
+            min_bits = _ssh.parse_moduli_min_bits(self.reader.read(moduli_file) or "")
             expected["moduli under 3072 bits"] = False
-            actual["moduli under 3072 bits"] = min_bits is not None and min_bits < _os.MODULI_MIN_BITS
+            actual["moduli under 3072 bits"] = min_bits is not None and min_bits < _ssh.MODULI_MIN_BITS
         if self.probe and self.probe.get("kex"):
             served = self.probe["kex"]
             for key in ("kexalgorithms", "ciphers", "macs"):
@@ -461,7 +461,7 @@ class OsVerifier:
             actual["weak"] = sorted(
                 {
                     *actual["weak"],
-                    *(a for k in ("kexalgorithms", "ciphers", "macs") for a in _os.weak_algorithms(served.get(k) or [])),
+                    *(a for k in ("kexalgorithms", "ciphers", "macs") for a in _ssh.weak_algorithms(served.get(k) or [])),
                 }
             )
         self.pending(expected, actual)
@@ -614,7 +614,7 @@ class OsVerifier:
         if self.p["ssh_banner"]:
             config, error = self.reader.sshd()
             expected["sshd banner"] = "/etc/issue.net"
-            actual["sshd banner"] = _os.sshd_value(config, "banner") if config else error
+            actual["sshd banner"] = _ssh.sshd_value(config, "banner") if config else error
             probe = getattr(self, "probe", None)
             if probe is not None:
                 expected["banner a client is shown"] = text

@@ -79,7 +79,7 @@ options:
     default: []
   packages:
     description:
-      - Packages that should be installed; RV(packages.missing) lists those that are not.
+      - Packages that should be installed; RV(packages) lists those that are not (C(missing)).
       - C({version}) in a name stands for RV(version).
     type: list
     elements: str

@@ -18,30 +18,30 @@ def fixture(name: str) -> str:
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_parse_sshd_t_stock(release):
-    config = _os.parse_sshd_t(fixture(f"sshd_T_stock_{release}.txt"))
+    config = _ssh.parse_sshd_t(fixture(f"sshd_T_stock_{release}.txt"))
     assert config["port"] == ["22"]
-    assert _os.sshd_value(config, "passwordauthentication") == "yes"
-    assert _os.sshd_value(config, "permitrootlogin") == "without-password"
+    assert _ssh.sshd_value(config, "passwordauthentication") == "yes"
+    assert _ssh.sshd_value(config, "permitrootlogin") == "without-password"
     assert len(config["hostkey"]) == 3  # repeated keys accumulate
-    assert _os.sshd_words(config, "acceptenv")[:2] == ["LANG", "LC_*"]
+    assert _ssh.sshd_words(config, "acceptenv")[:2] == ["LANG", "LC_*"]
 
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_stock_sshd_offers_weak_algorithms_and_hardened_does_not(release):
-    stock = _os.parse_sshd_t(fixture(f"sshd_T_stock_{release}.txt"))
-    hardened = _os.parse_sshd_t(fixture(f"sshd_T_hardened_{release}.txt"))
+    stock = _ssh.parse_sshd_t(fixture(f"sshd_T_stock_{release}.txt"))
+    hardened = _ssh.parse_sshd_t(fixture(f"sshd_T_hardened_{release}.txt"))
     keys = ("kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms")
-    stock_weak = {a for k in keys for a in _os.weak_algorithms(_os.sshd_list(stock, k))}
+    stock_weak = {a for k in keys for a in _ssh.weak_algorithms(_ssh.sshd_list(stock, k))}
     assert {"ecdh-sha2-nistp256", "umac-64-etm@openssh.com"} <= stock_weak
-    assert [a for k in keys for a in _os.weak_algorithms(_os.sshd_list(hardened, k))] == []
+    assert [a for k in keys for a in _ssh.weak_algorithms(_ssh.sshd_list(hardened, k))] == []
     assert hardened["port"] == ["2222"]
-    assert _os.sshd_value(hardened, "permitrootlogin") == "no"
-    assert _os.sshd_value(hardened, "banner") == "/etc/issue.net"
+    assert _ssh.sshd_value(hardened, "permitrootlogin") == "no"
+    assert _ssh.sshd_value(hardened, "banner") == "/etc/issue.net"
 
 
 def test_mlkem_is_offered_where_openssh_knows_it():
-    kex12 = _os.sshd_list(_os.parse_sshd_t(fixture("sshd_T_hardened_debian12.txt")), "kexalgorithms")
-    kex13 = _os.sshd_list(_os.parse_sshd_t(fixture("sshd_T_hardened_debian13.txt")), "kexalgorithms")
+    kex12 = _ssh.sshd_list(_ssh.parse_sshd_t(fixture("sshd_T_hardened_debian12.txt")), "kexalgorithms")
+    kex13 = _ssh.sshd_list(_ssh.parse_sshd_t(fixture("sshd_T_hardened_debian13.txt")), "kexalgorithms")
     assert "mlkem768x25519-sha256" not in kex12  # OpenSSH 9.2
     assert kex13[0] == "mlkem768x25519-sha256"  # OpenSSH 10.0
 
@@ -63,7 +63,7 @@ def test_mlkem_is_offered_where_openssh_knows_it():
     ],
 )
 def test_weak_algorithms(algorithm, weak):
-    assert bool(_os.weak_algorithms([algorithm])) is weak
+    assert bool(_ssh.weak_algorithms([algorithm])) is weak
 
 
 @pytest.mark.parametrize("release", RELEASES)
@@ -171,14 +171,14 @@ def test_parse_dpkg_installed(release):
 
 def test_parse_moduli_min_bits():
     text = "# Time Type Tests Tries Size Generator Modulus\n20230101 2 6 100 2047 2 FFFF\n20230101 2 6 100 3071 5 FFFF\n"
-    assert _os.parse_moduli_min_bits(text) == 2047
-    assert _os.parse_moduli_min_bits("") is None
+    assert _ssh.parse_moduli_min_bits(text) == 2047
+    assert _ssh.parse_moduli_min_bits("") is None
 
 
 def test_authorized_keys():
     text = '# comment\n\nssh-ed25519 AAAAC3Nza op@laptop\ncommand="x" ssh-rsa AAAAB3 deploy\nnot a key\n'
-    assert _os.count_authorized_keys(text) == 2
-    assert _os.expand_authorized_keys_files([".ssh/authorized_keys", "/etc/ssh/keys/%u", "%h/k%%"], "op", "/home/op", 1000) == [
+    assert _ssh.count_authorized_keys(text) == 2
+    assert _ssh.expand_authorized_keys_files([".ssh/authorized_keys", "/etc/ssh/keys/%u", "%h/k%%"], "op", "/home/op", 1000) == [
         "/home/op/.ssh/authorized_keys",
         "/etc/ssh/keys/op",
         "/home/op/k%",
