@@ -41,7 +41,9 @@ def default(value: object) -> str:
 
 
 def variables_table(role: Path) -> str:
-    spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    """The options of the role's main entry point, or of its only one (an internal role has no main)."""
+    entry_points = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    spec = (entry_points.get("main") or next(iter(entry_points.values())))["options"]
     rows = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
     for name, option in spec.items():
         kind = option.get("type", "str")

@@ -160,3 +160,12 @@ def test_the_action_groups_hold_every_layers_modules():
     assert {layer.info_module for layer in LAYERS} | {layer.verify_module for layer in LAYERS} == modules
     for old, route in runtime["plugin_routing"]["modules"].items():
         assert route["redirect"].split(".")[-1] in modules, old
+
+
+def test_the_internal_roles_entry_points_specify_every_variable_they_read():
+    role = ROOT / "roles" / "common"
+    specs = load(role / "meta" / "argument_specs.yml")["argument_specs"]
+    for entry, spec in specs.items():
+        used = set(re.findall(r"\b__common_\w+", (role / "tasks" / f"{entry}.yml").read_text()))
+        assert used == set(spec["options"]), entry
+        assert all(o.get("description") for o in spec["options"].values())
