@@ -2,7 +2,7 @@
 """Fleet cost of an idempotent site run, measured: tasks per host, skipped
 tasks, controller CPU per host, wall time, for 1 and N converged hosts.
 
-    scripts/measure_fleet.py [--hosts 1,10] [--runs 2] [--check]
+    scripts/measure_fleet.py [--hosts 1,10] [--runs 2] [--check] [--without LAYER]
 
 Uses the demo container of scripts/harden (Debian 13, converged by it) as
 the template: it is committed to an image once and N containers are started
@@ -48,7 +48,8 @@ def start_clones(count: int) -> list[str]:
         cmd += [f"--sysctl={k}={v}" for k, v in (args.get("Sysctls") or {}).items()]
         cmd += [f"--cap-add={c}" for c in args.get("CapAdd") or []]
         cmd += [f"--security-opt={o}" for o in args.get("SecurityOpt") or []]
-        cmd += ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock", IMAGE]
+        cmd += ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
+        cmd += ["-v", "/var/lib/docker", IMAGE]  # the docker layer's engine state (not in a commit)
         sh(*cmd)
         names.append(name)
     for name in names:
@@ -60,9 +61,10 @@ def start_clones(count: int) -> list[str]:
     return names
 
 
-def inventory(names: list[str], path: Path) -> Path:
-    """The demo's inventory for the clones; each clone gets a copy of the
-    demo's generated passwords (its cluster holds them)."""
+def inventory(names: list[str], path: Path, without: tuple[str, ...] = ()) -> Path:
+    """The demo's inventory for the clones, without the groups of the layers
+    in without; each clone gets a copy of the demo's generated passwords
+    (its cluster holds them)."""
     demo = yaml.safe_load((CACHE / "demo" / "inventory.yml").read_text())
     secrets = CACHE / "demo" / "secrets"
     for name in names:
@@ -72,7 +74,9 @@ def inventory(names: list[str], path: Path) -> Path:
         n: {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"} for n in names
     }
     children = {
-        group: {"hosts": dict.fromkeys(names), "vars": data.get("vars", {})} for group, data in demo["all"]["children"].items()
+        group: {"hosts": dict.fromkeys(names), "vars": data.get("vars", {})}
+        for group, data in demo["all"]["children"].items()
+        if group not in {f"insightengine_{layer}" for layer in without}
     }
     path.write_text(yaml.safe_dump({"all": {"hosts": hosts, "children": children}}))
     return path
@@ -126,6 +130,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--check", action="store_true", help="measure a --check audit instead of an idempotent run")
     parser.add_argument("--collection", type=Path, default=ROOT, help="the checkout to measure (another commit's worktree)")
+    parser.add_argument("--without", action="append", default=[], help="leave this layer's group out (what the layer costs)")
     args = parser.parse_args()
     counts = [int(n) for n in args.hosts.split(",")]
     names = start_clones(max(counts))
@@ -133,7 +138,7 @@ def main() -> int:
         directory = CACHE / "fleet"
         directory.mkdir(parents=True, exist_ok=True)
         for count in counts:
-            inv = inventory(names[:count], directory / f"inventory-{count}.yml")
+            inv = inventory(names[:count], directory / f"inventory-{count}.yml", tuple(args.without))
             if args.check:  # the clones' names differ from the demo's: converge them first
                 print(json.dumps({"converge": measure(inv, max(count, 1), False, args.collection.resolve())}), flush=True)
             for run in range(args.runs):

@@ -74,6 +74,7 @@ class Layer:
 
 LAYERS: tuple[Layer, ...] = (
     Layer("os", "OS", "1", "operating system: SSH, firewall, updates, kernel, logins"),
+    Layer("docker", "DKR", "2", "Docker engine: daemon settings, socket, group, file modes, a firewall for published ports"),
     Layer("postgres", "PG", "3", "PostgreSQL: network, TLS, authentication, privileges, audit, backups"),
     Layer("nginx", "NGX", "4.2", "nginx reverse proxy: TLS, headers, WAF, rate limits"),
 )

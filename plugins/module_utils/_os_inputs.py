@@ -197,7 +197,7 @@ def _ufw_port(value: t.Any) -> str:
     return str(v.port(value))
 
 
-def _firewall_rule(value: t.Any) -> dict[str, t.Any]:
+def firewall_rule(value: t.Any) -> dict[str, t.Any]:
     rule = v.record(
         {
             "port": _ufw_port,
@@ -325,7 +325,7 @@ SPEC: dict[str, v.Validator] = {
     "os_ssh_port_change_timeout": v.integer(5, 600),
     "os_firewall_policy_enabled": v.boolean,
     "os_firewall_rules_enabled": v.boolean,
-    "os_firewall_allow": v.list_of(_firewall_rule, max_items=200),
+    "os_firewall_allow": v.list_of(firewall_rule, max_items=200),
     "os_firewall_ssh_from": v.list_of(
         v.network(any_word=True), min_items=1
     ),  # an empty list would lock SSH out: at least one source ("any" allows every address)

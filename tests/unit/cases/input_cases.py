@@ -15,7 +15,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _in
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = Path(__file__).resolve().parent
-LAYERS = ("os", "postgres", "nginx")
+LAYERS = ("os", "docker", "postgres", "nginx")
 # What a valid value looks like where a default is empty (the injection
 # test appends its directive to these).
 EXAMPLES: dict[str, t.Any] = {
@@ -45,6 +45,10 @@ EXAMPLES: dict[str, t.Any] = {
     "nginx_waf_elsewhere": "Cloudflare WAF",
     "nginx_waf_rule_exclusions": [942100],
     "nginx_server_names": ["site.example.com"],
+    "docker_group_members": ["deploy"],
+    "docker_daemon_userns_remap": "default",
+    "docker_daemon_extra": {"data-root": "/srv/docker"},
+    "docker_firewall_allow": [{"port": 8443, "proto": "tcp", "from": "10.0.0.0/8"}],
 }
 DIRECTIVE = "\nMatch User root\n    PermitRootLogin yes"
 
@@ -62,6 +66,8 @@ def defaults(layer: str) -> dict[str, t.Any]:
     values = yaml.safe_load((ROOT / "roles" / layer / "defaults" / "main.yml").read_text())
     if layer == "nginx":  # the one option without a usable default
         values["nginx_server_names"] = EXAMPLES["nginx_server_names"]
+    if layer == "docker":  # its default is the os layer's list, templated
+        values["docker_firewall_allow"] = EXAMPLES["docker_firewall_allow"]
     return values
 
 
