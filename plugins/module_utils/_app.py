@@ -1,0 +1,249 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The app layer (work in progress, not in the layer registry yet): its
+control catalog, the scan gate on Trivy's JSON report, and the guide's
+defaults every Compose service gets, with the deviations a service asks for.
+
+Trivy's JSON report (``trivy image -f json``, SchemaVersion 2): an object
+with ``ArtifactName`` and ``Results``, each result a ``Target`` with
+``Vulnerabilities`` (``VulnerabilityID``, ``PkgName``, ``InstalledVersion``,
+``FixedVersion``, ``Severity``, ``Status``), ``Secrets`` (``RuleID``,
+``Category``, ``Severity``, ``Title``, ``StartLine``) and
+``Misconfigurations`` (``ID``, ``AVDID``, ``Title``, ``Severity``,
+``Status`` PASS or FAIL). Older reports (a bare list of results) are read
+too.
+
+Private to the collection: no API promise.
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+
+from ._findings import Control, expiry, waiver_problems
+
+GUIDE_CONTAINERS = "2. Container Security (Docker)"
+GUIDE_CONFIG = "4.1 Configuration"
+
+CATALOG = (
+    Control(
+        "APP-01",
+        "Every service runs as a fixed non-root UID",
+        f"{GUIDE_CONTAINERS} / Non-Root User",
+        "Set app_services.<name>.user to a UID:GID above 0 (the image's USER is not trusted).",
+        source="docker inspect (Config.User) of every running container of the project; id inside it",
+        switch="app_non_root_enabled",
+    ),
+    Control(
+        "APP-02",
+        "Root file systems are read-only; tmpfs only where a service writes",
+        f"{GUIDE_CONTAINERS} / Read-Only Filesystem",
+        "Leave read_only on and list the paths the service writes in app_services.<name>.tmpfs.",
+        source="docker inspect (HostConfig.ReadonlyRootfs, Tmpfs)",
+        switch="app_read_only_enabled",
+    ),
+    Control(
+        "APP-03",
+        "CPU, memory and pids limits on every service",
+        f"{GUIDE_CONTAINERS} / Resource Limits",
+        "Set app_services.<name>.cpus, mem_limit and pids_limit (defaults apply when unset).",
+        source="docker inspect (HostConfig.NanoCpus, Memory, PidsLimit)",
+        switch="app_limits_enabled",
+    ),
+    Control(
+        "APP-04",
+        "No privileges: all capabilities dropped (explicit adds only), no-new-privileges, never privileged",
+        f"{GUIDE_CONTAINERS} / Non-Root User (least privilege)",
+        "Remove privileged and cap_add entries that are not needed; keep no-new-privileges.",
+        source="docker inspect (HostConfig.Privileged, CapDrop, CapAdd, SecurityOpt)",
+        switch="app_privileges_enabled",
+    ),
+    Control(
+        "APP-05",
+        "Ports published on 127.0.0.1 only (nginx is the way in); healthy, with a restart policy",
+        f"{GUIDE_CONTAINERS}; 4.2 Network Security / Reverse Proxy",
+        "Publish on 127.0.0.1 and let the nginx layer proxy to it; give the service a healthcheck.",
+        source="docker inspect (NetworkSettings.Ports, State.Health, HostConfig.RestartPolicy)",
+        switch="app_exposure_enabled",
+    ),
+    Control(
+        "APP-06",
+        "Each image was scanned before deploy: no vulnerability at or above the threshold, no secret, "
+        "no misconfiguration, except by a current waiver",
+        f"{GUIDE_CONTAINERS} / Image Vuln Scanning",
+        "Update the image, or waive the finding (app_scan_waivers: reason, approver, expires).",
+        source="the Trivy JSON report of each image the project runs, and its age",
+        switch="app_scan_enabled",
+    ),
+    Control(
+        "APP-07",
+        "Production configuration: APP_ENV=production, SSL_ENABLED=true, COOKIE_SECURE=true, debug off; "
+        "configuration files 0600 or 0640",
+        f"{GUIDE_CONFIG} / Environment Variables",
+        "Run the app role; a value other than the guide's needs a waiver of APP-07.",
+        source="the configuration the running application holds (read through the container, secrets redacted); stat",
+        switch="app_production_config_enabled",
+    ),
+    Control(
+        "APP-08",
+        "Secrets reach containers as files, not environment variables, and are younger than their maximum age",
+        f"{GUIDE_CONFIG} / Secret Management",
+        "Run playbooks/rotate-secrets.yml; move secrets out of environment: into app_secrets.",
+        source="docker inspect (Config.Env names), the secret files' modes and ages",
+        switch="app_secrets_enabled",
+    ),
+)
+
+SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+def _rank(severity: t.Any) -> int:
+    value = str(severity or "UNKNOWN").upper()
+    return SEVERITIES.index(value) if value in SEVERITIES else 0
+
+
+def report_results(report: t.Any) -> tuple[str, list[dict[str, t.Any]]]:
+    """(artifact name, results) of a Trivy JSON report; ValueError when it
+    is not one."""
+    if isinstance(report, list):
+        return "", [r for r in report if isinstance(r, dict)]
+    if not isinstance(report, dict) or not isinstance(report.get("Results", []), (list, type(None))):
+        raise ValueError("not a Trivy JSON report (an object with Results)")
+    if "Results" not in report and "SchemaVersion" not in report:
+        raise ValueError("not a Trivy JSON report (no SchemaVersion, no Results)")
+    return str(report.get("ArtifactName") or ""), [r for r in report.get("Results") or [] if isinstance(r, dict)]
+
+
+def scan_findings(report: t.Any) -> list[dict[str, t.Any]]:
+    """Every finding of a report, one shape: kind (vulnerability, secret,
+    misconfiguration), id, target, package, installed, fixed, severity,
+    title. Misconfigurations that passed are left out."""
+    _artifact, results = report_results(report)
+    found = []
+    for result in results:
+        target = str(result.get("Target") or "")
+        for vuln in result.get("Vulnerabilities") or []:
+            found.append({
+                "kind": "vulnerability", "id": str(vuln.get("VulnerabilityID") or "?"), "target": target,
+                "package": str(vuln.get("PkgName") or ""), "installed": str(vuln.get("InstalledVersion") or ""),
+                "fixed": str(vuln.get("FixedVersion") or ""), "severity": str(vuln.get("Severity") or "UNKNOWN").upper(),
+                "title": str(vuln.get("Title") or ""),
+            })  # fmt: skip
+        for secret in result.get("Secrets") or []:
+            found.append({
+                "kind": "secret", "id": str(secret.get("RuleID") or "?"), "target": target,
+                "package": f"{target}:{secret.get('StartLine', '?')}", "installed": "", "fixed": "",
+                "severity": str(secret.get("Severity") or "UNKNOWN").upper(), "title": str(secret.get("Title") or ""),
+            })  # fmt: skip
+        for misconf in result.get("Misconfigurations") or []:
+            if str(misconf.get("Status") or "FAIL").upper() == "PASS":
+                continue
+            found.append({
+                "kind": "misconfiguration", "id": str(misconf.get("AVDID") or misconf.get("ID") or "?"), "target": target,
+                "package": target, "installed": "", "fixed": "",
+                "severity": str(misconf.get("Severity") or "UNKNOWN").upper(), "title": str(misconf.get("Title") or ""),
+            })  # fmt: skip
+    return found
+
+
+def scan_waiver_problems(waivers: t.Any) -> list[str]:
+    """What is wrong with app_scan_waivers: a mapping of finding ID (a CVE,
+    a secret rule, a misconfiguration ID) to reason, approver, expires."""
+    if not isinstance(waivers, dict):
+        return ["must be a mapping of finding ID to reason, approver and expires"]
+    problems = []
+    for fid, waiver in waivers.items():
+        if not isinstance(fid, str) or not fid or not fid.isprintable() or " " in fid:
+            problems.append(f"{fid!r}: not a finding ID (CVE-2024-1234, GHSA-..., a secret rule or AVD-...)")
+            continue
+        problems += [f"{fid}: {problem}" for problem in waiver_problems(waiver)]
+    return problems
+
+
+def gate(
+    report: t.Any,
+    threshold: str = "HIGH",
+    ignore_unfixed: bool = False,
+    waivers: dict[str, dict[str, t.Any]] | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, t.Any]:
+    """The deploy decision on one image's report. A vulnerability at or
+    above the threshold blocks (unfixed ones too, unless ignore_unfixed);
+    every secret and failed misconfiguration at or above the threshold
+    blocks. A current waiver lets a finding pass and is listed; an expired
+    one blocks it again, whatever else holds."""
+    today = today or datetime.date.today()
+    waivers = waivers or {}
+    limit = _rank(threshold)
+    blocking, waived, ignored = [], [], []
+    for finding in scan_findings(report):
+        if _rank(finding["severity"]) < limit:
+            continue
+        if finding["kind"] == "vulnerability" and ignore_unfixed and not finding["fixed"]:
+            ignored.append(finding)
+            continue
+        waiver = waivers.get(finding["id"])
+        until = expiry(waiver) if isinstance(waiver, dict) else None
+        if waiver and until is not None and until >= today:
+            waived.append({**finding, "waiver": {**waiver, "expires": until.isoformat()}})
+        elif waiver:
+            blocking.append({**finding, "reason": f"waiver expired on {until}"})
+        else:
+            blocking.append(finding)
+    return {"pass": not blocking, "blocking": blocking, "waived": waived, "ignored_unfixed": ignored}
+
+
+def render_blocking(image: str, decision: dict[str, t.Any]) -> str:
+    """The readable list a stopped deploy prints: one line per finding."""
+    lines = [f"{image}: {len(decision['blocking'])} finding(s) stop the deploy:"]
+    for f in decision["blocking"]:
+        version = f" {f['installed']} (fixed in {f['fixed'] or 'no release yet'})" if f["kind"] == "vulnerability" else ""
+        note = f" [{f['reason']}]" if f.get("reason") else ""
+        lines.append(f"  {f['severity']:<8} {f['id']:<20} {f['package']}{version} - {f['title']}{note}")
+    return "\n".join(lines)
+
+
+# -- the guide's defaults for every service -----------------------------------
+
+# What every service gets unless its definition says otherwise (and a waiver
+# of the control covers the difference).
+SERVICE_DEFAULTS: dict[str, t.Any] = {
+    "read_only": True,
+    "cap_drop": ["ALL"],
+    "cap_add": [],
+    "security_opt": ["no-new-privileges:true"],
+    "privileged": False,
+    "mem_limit": "256m",
+    "cpus": 0.5,
+    "pids_limit": 128,
+    "restart": "unless-stopped",
+}
+
+
+def deviations(service: dict[str, t.Any]) -> dict[str, str]:
+    """The controls a service definition leaves, with what it asks for:
+    each needs a waiver of that control (reason, approver, expiry)."""
+    out: dict[str, str] = {}
+    user = str(service.get("user") or "")
+    uid = user.split(":", 1)[0]
+    if not uid.isdigit() or int(uid) == 0:
+        out["APP-01"] = f"user {user or '(the image default)'} is not a fixed non-root UID"
+    if service.get("read_only") is False:
+        out["APP-02"] = "read_only: false"
+    for key in ("mem_limit", "cpus", "pids_limit"):
+        if key in service and service[key] in (None, 0, "0", -1, "-1", ""):
+            out["APP-03"] = f"{key}: {service[key]!r} (no limit)"
+    if service.get("privileged") is True:
+        out["APP-04"] = "privileged: true"
+    elif service.get("cap_drop") not in (None, ["ALL"]):
+        out["APP-04"] = f"cap_drop: {service.get('cap_drop')!r} (not ALL)"
+    elif "no-new-privileges:false" in (service.get("security_opt") or []):
+        out["APP-04"] = "security_opt no-new-privileges:false"
+    for port in service.get("ports") or []:
+        text = str(port)
+        if not text.startswith(("127.0.0.1:", "[::1]:")):
+            out["APP-05"] = f"port {text} is not published on 127.0.0.1"
+    return out

@@ -1,0 +1,176 @@
+"""The app layer's scan gate and service defaults (the layer is not registered yet)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _app
+
+TODAY = datetime.date(2026, 12, 1)
+
+
+def report() -> dict:
+    """The shape of `trivy image -f json` (SchemaVersion 2), constructed, not recorded."""
+    return {
+        "SchemaVersion": 2,
+        "ArtifactName": "registry.example/insightengine:1.4.2",
+        "ArtifactType": "container_image",
+        "Results": [
+            {
+                "Target": "registry.example/insightengine:1.4.2 (debian 12.8)",
+                "Class": "os-pkgs",
+                "Type": "debian",
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": "CVE-2024-0001",
+                        "PkgName": "openssl",
+                        "InstalledVersion": "3.0.15-1",
+                        "FixedVersion": "3.0.15-2",
+                        "Severity": "CRITICAL",
+                        "Status": "fixed",
+                        "Title": "a critical one",
+                    },
+                    {
+                        "VulnerabilityID": "CVE-2024-0002",
+                        "PkgName": "zlib1g",
+                        "InstalledVersion": "1:1.2.13",
+                        "FixedVersion": "",
+                        "Severity": "HIGH",
+                        "Status": "affected",
+                        "Title": "no fix yet",
+                    },
+                    {
+                        "VulnerabilityID": "CVE-2024-0003",
+                        "PkgName": "tar",
+                        "InstalledVersion": "1.34",
+                        "FixedVersion": "1.35",
+                        "Severity": "MEDIUM",
+                        "Status": "fixed",
+                        "Title": "below the line",
+                    },
+                ],
+            },
+            {
+                "Target": "/app/settings.py",
+                "Class": "secret",
+                "Secrets": [
+                    {
+                        "RuleID": "aws-access-key-id",
+                        "Category": "AWS",
+                        "Severity": "CRITICAL",
+                        "Title": "AWS Access Key ID",
+                        "StartLine": 3,
+                        "EndLine": 3,
+                        "Match": "AWS_ACCESS_KEY_ID=*****",
+                    }
+                ],
+            },
+            {
+                "Target": "Dockerfile",
+                "Class": "config",
+                "Misconfigurations": [
+                    {
+                        "ID": "DS002",
+                        "AVDID": "AVD-DS-0002",
+                        "Title": "Image user should not be 'root'",
+                        "Severity": "HIGH",
+                        "Status": "FAIL",
+                    },
+                    {
+                        "ID": "DS026",
+                        "AVDID": "AVD-DS-0026",
+                        "Title": "No HEALTHCHECK defined",
+                        "Severity": "LOW",
+                        "Status": "FAIL",
+                    },
+                    {
+                        "ID": "DS001",
+                        "AVDID": "AVD-DS-0001",
+                        "Title": "':latest' tag used",
+                        "Severity": "MEDIUM",
+                        "Status": "PASS",
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def ids(findings: list[dict]) -> list[str]:
+    return sorted(f["id"] for f in findings)
+
+
+def test_findings_at_or_above_the_threshold_block():
+    decision = _app.gate(report(), "HIGH", today=TODAY)
+    assert decision["pass"] is False
+    assert ids(decision["blocking"]) == ["AVD-DS-0002", "CVE-2024-0001", "CVE-2024-0002", "aws-access-key-id"]
+
+
+def test_a_lower_threshold_blocks_more_and_passed_checks_never():
+    decision = _app.gate(report(), "LOW", today=TODAY)
+    assert "CVE-2024-0003" in ids(decision["blocking"]) and "AVD-DS-0026" in ids(decision["blocking"])
+    assert "AVD-DS-0001" not in ids(decision["blocking"])
+
+
+def test_unfixed_vulnerabilities_can_be_ignored_and_are_listed():
+    decision = _app.gate(report(), "HIGH", ignore_unfixed=True, today=TODAY)
+    assert ids(decision["ignored_unfixed"]) == ["CVE-2024-0002"]
+    assert "CVE-2024-0002" not in ids(decision["blocking"])
+
+
+def test_a_current_waiver_passes_a_finding_and_shows_it_an_expired_one_blocks_it():
+    waiver = {"reason": "not reachable: no TLS in this image", "approver": "security team", "expires": "2027-03-31"}
+    waivers = {"CVE-2024-0001": waiver, "CVE-2024-0002": {**waiver, "expires": "2026-11-30"}}
+    decision = _app.gate(report(), "CRITICAL", waivers=waivers, today=TODAY)
+    assert ids(decision["waived"]) == ["CVE-2024-0001"]
+    assert decision["waived"][0]["waiver"]["approver"] == "security team"
+    assert ids(decision["blocking"]) == ["aws-access-key-id"]  # CVE-2024-0002 is HIGH, below CRITICAL
+    decision = _app.gate(report(), "HIGH", waivers=waivers, today=TODAY)
+    expired = next(f for f in decision["blocking"] if f["id"] == "CVE-2024-0002")
+    assert expired["reason"] == "waiver expired on 2026-11-30"
+
+
+def test_a_clean_report_passes():
+    clean = {"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "x (debian 12.8)", "Vulnerabilities": None}]}
+    assert _app.gate(clean, "LOW", today=TODAY) == {"pass": True, "blocking": [], "waived": [], "ignored_unfixed": []}
+
+
+def test_the_stop_message_lists_id_package_versions_and_severity():
+    text = _app.render_blocking("insightengine:1.4.2", _app.gate(report(), "HIGH", today=TODAY))
+    assert "4 finding(s) stop the deploy" in text
+    assert "CRITICAL CVE-2024-0001" in text and "openssl 3.0.15-1 (fixed in 3.0.15-2)" in text
+    assert "zlib1g 1:1.2.13 (fixed in no release yet)" in text
+    assert "aws-access-key-id" in text and "/app/settings.py:3" in text
+
+
+@pytest.mark.parametrize("bad", [None, "text", {"Results": "x"}, {"Other": 1}])
+def test_what_is_not_a_trivy_report_is_refused(bad):
+    with pytest.raises(ValueError, match="not a Trivy JSON report"):
+        _app.scan_findings(bad)
+
+
+def test_scan_waivers_need_reason_approver_and_expiry():
+    problems = _app.scan_waiver_problems({
+        "CVE-2024-0001": {"reason": "r", "approver": "a"},
+        "CVE 2024": {"reason": "r", "approver": "a", "expires": "2027-01-01"},
+        "CVE-2024-0002": {"reason": "r", "approver": "a", "expires": "2027-01-01"},
+    })  # fmt: skip
+    assert problems == [
+        "CVE-2024-0001: expires must be a date (YYYY-MM-DD)",
+        "'CVE 2024': not a finding ID (CVE-2024-1234, GHSA-..., a secret rule or AVD-...)",
+    ]
+
+
+def test_the_guide_defaults_hold_and_each_deviation_names_its_control():
+    hardened = {**_app.SERVICE_DEFAULTS, "user": "10001:10001", "ports": ["127.0.0.1:8080:8080"]}
+    assert _app.deviations(hardened) == {}
+    loose = {"user": "root", "read_only": False, "privileged": True, "mem_limit": 0, "ports": ["8080:8080"]}
+    assert set(_app.deviations(loose)) == {"APP-01", "APP-02", "APP-03", "APP-04", "APP-05"}
+    assert _app.deviations({**hardened, "user": ""})["APP-01"].startswith("user (the image default)")
+
+
+def test_every_control_has_a_switch_and_a_source():
+    assert [c.id for c in _app.CATALOG] == [f"APP-0{i}" for i in range(1, 9)]
+    assert all(c.switch and c.source and c.remediation for c in _app.CATALOG)
