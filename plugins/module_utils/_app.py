@@ -247,3 +247,22 @@ def deviations(service: dict[str, t.Any]) -> dict[str, str]:
         if not text.startswith(("127.0.0.1:", "[::1]:")):
             out["APP-05"] = f"port {text} is not published on 127.0.0.1"
     return out
+
+
+def trivy_argv(
+    trivy: str, target: str, *, kind: str = "image", scanners: t.Iterable[str] = ("vuln", "secret", "misconfig"),
+    cache_dir: str | None = None, offline: bool = False,
+) -> list[str]:  # fmt: skip
+    """The Trivy command that scans one image (a name, or with kind
+    "input" a saved tarball) or a directory ("fs") and prints the JSON
+    report. offline: no database or checks update (vulnerability scans
+    then need a database already in the cache)."""
+    if kind not in ("image", "input", "fs"):
+        raise ValueError(f"kind must be image, input or fs, got {kind!r}")
+    argv = [trivy, "fs" if kind == "fs" else "image", "--format", "json", "--quiet", "--scanners", ",".join(scanners)]
+    if cache_dir:
+        argv += ["--cache-dir", cache_dir]
+    if offline:
+        argv += ["--skip-check-update"] + (["--skip-db-update"] if "vuln" in scanners else [])
+    argv += ["--input", target] if kind == "input" else [target]
+    return argv

