@@ -266,3 +266,79 @@ def trivy_argv(
         argv += ["--skip-check-update"] + (["--skip-db-update"] if "vuln" in scanners else [])
     argv += ["--input", target] if kind == "input" else [target]
     return argv
+
+
+# -- judging running containers (docker inspect) -------------------------------
+
+SECRET_ENV = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY", "PRIVATE_KEY", "CREDENTIAL")
+
+
+def _name(container: dict[str, t.Any]) -> str:
+    labels = (container.get("Config") or {}).get("Labels") or {}
+    return labels.get("com.docker.compose.service") or str(container.get("Name") or "?").lstrip("/")
+
+
+def _identity(cfg: dict[str, t.Any], host: dict[str, t.Any]) -> t.Iterator[tuple[str, str]]:
+    user = str(cfg.get("User") or "")
+    uid = user.split(":", 1)[0]
+    if not uid.isdigit() or int(uid) == 0:
+        yield "APP-01", f"runs as {user or 'the image default (root unless the image says otherwise)'}"
+    if not host.get("ReadonlyRootfs"):
+        yield "APP-02", "root file system writable"
+
+
+def _limits(host: dict[str, t.Any]) -> t.Iterator[tuple[str, str]]:
+    if not host.get("Memory"):
+        yield "APP-03", "no memory limit"
+    if not host.get("NanoCpus") and not host.get("CpuQuota"):
+        yield "APP-03", "no CPU limit"
+    if (host.get("PidsLimit") or 0) <= 0:
+        yield "APP-03", "no pids limit"
+
+
+def _privileges(host: dict[str, t.Any]) -> t.Iterator[tuple[str, str]]:
+    if host.get("Privileged"):
+        yield "APP-04", "privileged"
+    if [c.upper().removeprefix("CAP_") for c in host.get("CapDrop") or []] != ["ALL"]:
+        yield "APP-04", f"capabilities not dropped (cap_drop {host.get('CapDrop') or []})"
+    options = [str(o).replace("=", ":") for o in host.get("SecurityOpt") or []]
+    if not any(o.startswith("no-new-privileges") and not o.endswith("false") for o in options):
+        yield "APP-04", "no-new-privileges not set"
+
+
+def _exposure(container: dict[str, t.Any], host: dict[str, t.Any], state: dict[str, t.Any]) -> t.Iterator[tuple[str, str]]:
+    for port, bindings in ((container.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        for binding in bindings or []:
+            address = str(binding.get("HostIp") or "")
+            if address not in ("127.0.0.1", "::1"):
+                yield "APP-05", f"{port} published on {address or 'every address'}:{binding.get('HostPort')}"
+    health = (state.get("Health") or {}).get("Status")
+    if health != "healthy":
+        yield "APP-05", f"health {health or 'none (no healthcheck)'}"
+    if ((host.get("RestartPolicy") or {}).get("Name") or "no") == "no":
+        yield "APP-05", "no restart policy"
+
+
+def container_problems(container: dict[str, t.Any]) -> dict[str, list[str]]:
+    """What one running container (``docker inspect``) leaves of APP-01 to
+    APP-05 and APP-08, by control. Environment values are never read into
+    a problem, only names."""
+    cfg = container.get("Config") or {}
+    host = container.get("HostConfig") or {}
+    state = container.get("State") or {}
+    out: dict[str, list[str]] = {}
+    names = [str(e).split("=", 1)[0] for e in cfg.get("Env") or []]
+    leaked = [n for n in names if any(word in n.upper().replace("-", "_") for word in SECRET_ENV)]
+    secrets = [("APP-08", f"secrets in the environment docker inspect shows: {', '.join(leaked)}")] if leaked else []
+    for cid, text in [*_identity(cfg, host), *_limits(host), *_privileges(host), *_exposure(container, host, state), *secrets]:
+        out.setdefault(cid, []).append(text)
+    return out
+
+
+def project_problems(containers: t.Iterable[dict[str, t.Any]]) -> dict[str, dict[str, list[str]]]:
+    """Control -> service -> what is wrong, for every container of a project."""
+    by_control: dict[str, dict[str, list[str]]] = {}
+    for container in containers:
+        for cid, problems in container_problems(container).items():
+            by_control.setdefault(cid, {})[_name(container)] = problems
+    return by_control

@@ -205,3 +205,27 @@ def test_the_real_scanner_finds_a_planted_secret_and_a_root_dockerfile_and_the_g
     assert _app.gate(json.loads(proc.stdout), "HIGH", waivers={"aws-access-key-id": waiver, "AVD-DS-0002": waiver}, today=TODAY)[
         "pass"
     ]
+
+
+def recorded_containers() -> list[dict]:
+    """docker inspect of two containers on Debian 13's docker.io 26.1: web
+    run the way the guide wants, worker the way docker run defaults."""
+    import json
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "fixtures" / "app" / "docker_inspect_debian13.json").read_text())
+
+
+def test_a_container_run_as_the_guide_wants_has_no_problem():
+    web, _worker = recorded_containers()
+    assert _app.container_problems(web) == {}
+
+
+def test_a_default_container_fails_each_control_and_no_secret_value_is_shown():
+    _web, worker = recorded_containers()
+    problems = _app.container_problems(worker)
+    assert set(problems) == {"APP-01", "APP-02", "APP-03", "APP-04", "APP-05", "APP-08"}
+    assert "8080/tcp published on 0.0.0.0:18081" in problems["APP-05"]
+    assert problems["APP-08"] == ["secrets in the environment docker inspect shows: DB_PASSWORD"]
+    assert "hunter2" not in str(problems)
+    assert _app.project_problems(recorded_containers())["APP-02"] == {"worker": ["root file system writable"]}
