@@ -342,3 +342,51 @@ def project_problems(containers: t.Iterable[dict[str, t.Any]]) -> dict[str, dict
         for cid, problems in container_problems(container).items():
             by_control.setdefault(cid, {})[_name(container)] = problems
     return by_control
+
+
+# -- the Compose project -----------------------------------------------------------
+
+DEFAULT_USER = "10001:10001"
+SECRETS_DIR = "/run/secrets"
+
+
+def compose_document(
+    services: dict[str, dict[str, t.Any]], secret_files: dict[str, str] | None = None, network: str = "insightengine"
+) -> dict[str, t.Any]:
+    """The Compose file (the Compose Specification, no version key: Compose
+    v2 and docker-compose 1.29 both read it) for validated service
+    definitions: each service gets the guide's defaults and keeps what it
+    sets itself (deviations() says which need a waiver). Secrets are files
+    mounted at /run/secrets/NAME (Compose file secrets), never environment."""
+    secret_files = secret_files or {}
+    document: dict[str, t.Any] = {"services": {}, "networks": {network: {"driver": "bridge"}}}
+    for name, raw in sorted(services.items()):
+        service = {k: val for k, val in raw.items() if val is not None}
+        out: dict[str, t.Any] = {
+            **{k: val for k, val in SERVICE_DEFAULTS.items() if k != "cap_add"},
+            "user": DEFAULT_USER,
+            "networks": [network],
+        }
+        for key in ("image", "user", "command", "read_only", "privileged", "mem_limit", "cpus", "pids_limit", "ports"):
+            if key in service:
+                out[key] = service[key]
+        if service.get("cap_add"):
+            out["cap_add"] = list(service["cap_add"])
+        if service.get("tmpfs"):
+            out["tmpfs"] = list(service["tmpfs"])
+        if service.get("environment"):
+            out["environment"] = dict(sorted(service["environment"].items()))
+        if service.get("healthcheck"):
+            out["healthcheck"] = {"test": list(service["healthcheck"]), "interval": "10s", "timeout": "5s", "retries": 3,
+                                  "start_period": "20s"}  # fmt: skip
+        wanted = list(service.get("secrets") or [])
+        unknown = [s for s in wanted if s not in secret_files]
+        if unknown:
+            raise ValueError(f"service {name} names secrets that are not defined: {', '.join(unknown)}")
+        if wanted:
+            out["secrets"] = wanted
+        document["services"][name] = out
+    used = sorted({s for svc in document["services"].values() for s in svc.get("secrets", [])})
+    if used:
+        document["secrets"] = {s: {"file": secret_files[s]} for s in used}
+    return document

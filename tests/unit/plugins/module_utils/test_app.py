@@ -229,3 +229,28 @@ def test_a_default_container_fails_each_control_and_no_secret_value_is_shown():
     assert problems["APP-08"] == ["secrets in the environment docker inspect shows: DB_PASSWORD"]
     assert "hunter2" not in str(problems)
     assert _app.project_problems(recorded_containers())["APP-02"] == {"worker": ["root file system writable"]}
+
+
+def test_the_compose_document_gives_every_service_the_guide_and_keeps_what_it_sets():
+    doc = _app.compose_document(
+        {
+            "web": {"image": "registry.example/insightengine:1.4.2", "ports": ["127.0.0.1:8080:8080"], "tmpfs": ["/tmp"],
+                    "healthcheck": ["CMD", "/app/health"], "secrets": ["jwt_secret"], "environment": {"APP_ENV": "production"}},
+            "worker": {"image": "registry.example/insightengine:1.4.2", "mem_limit": "512m", "cap_add": ["NET_BIND_SERVICE"],
+                       "read_only": None},
+        },
+        {"jwt_secret": "/etc/insightengine/secrets/jwt_secret"},
+    )  # fmt: skip
+    web, worker = doc["services"]["web"], doc["services"]["worker"]
+    for service in (web, worker):
+        assert service["user"] == "10001:10001" and service["read_only"] is True and service["cap_drop"] == ["ALL"]
+        assert service["security_opt"] == ["no-new-privileges:true"] and service["pids_limit"] == 128
+        assert service["privileged"] is False and service["restart"] == "unless-stopped"
+    assert worker["mem_limit"] == "512m" and worker["cap_add"] == ["NET_BIND_SERVICE"] and web["mem_limit"] == "256m"
+    assert web["secrets"] == ["jwt_secret"] and doc["secrets"] == {
+        "jwt_secret": {"file": "/etc/insightengine/secrets/jwt_secret"}
+    }
+    assert "JWT" not in str(web.get("environment"))
+    assert web["healthcheck"]["test"] == ["CMD", "/app/health"]
+    with pytest.raises(ValueError, match="not defined: db_password"):
+        _app.compose_document({"web": {"secrets": ["db_password"]}})
