@@ -21,7 +21,7 @@ import typing as t
 from ansible_collections.insightengine.hardening.plugins.module_utils import _app
 from ansible_collections.insightengine.hardening.plugins.module_utils import _inputs as v
 from ansible_collections.insightengine.hardening.plugins.module_utils._inputs import Invalid
-from ansible_collections.insightengine.hardening.plugins.module_utils._postgres_inputs import WEAK_PASSWORDS
+from ansible_collections.insightengine.hardening.plugins.module_utils._postgres_inputs import well_known
 
 # The guide's production configuration (4.1): variable -> the only value
 # accepted without a waiver of APP-07.
@@ -154,10 +154,8 @@ def secret_problem(value: t.Any, min_length: int = SECRET_MIN_LENGTH) -> str | N
     if v.has_control(value):
         return "must not contain control characters"
     lower = value.lower()
-    if (
-        lower in WEAK_PASSWORDS
-        or re.sub(r"[0-9!._-]+$", "", lower) in WEAK_PASSWORDS
-        or any(word in lower for word in ("changeme", "change-me", "change_me", "placeholder", "example", "secret123"))
+    if well_known(value) or any(
+        word in lower for word in ("changeme", "change-me", "change_me", "placeholder", "example", "secret123")
     ):
         return "is a default or placeholder value; leave it empty to have a strong one generated"
     if len(value) < min_length:

@@ -270,8 +270,8 @@ def render_daemon_json(document: dict[str, t.Any]) -> str:
 
 CHAIN = "INSIGHTENGINE-DOCKER"  # jumped to first from DOCKER-USER
 RAW_CHAIN = "INSIGHTENGINE-LOOPBACK"  # jumped to first from raw PREROUTING
-BRIDGES = ("docker0", "br-+")
-FIREWALL_UNIT = "insightengine-docker-firewall.service"  # the default bridge and every user-defined (Compose) network
+BRIDGES = ("docker0", "br-+")  # the default bridge and every user-defined (Compose) network
+FIREWALL_UNIT = "insightengine-docker-firewall.service"
 
 
 def _source(network: str) -> str:
@@ -384,22 +384,6 @@ def loopback_only(address: str) -> bool:
 # -- groups and files ---------------------------------------------------------
 
 
-def group_members(group_line: str | None, passwd: str, gid: int | None) -> list[str]:
-    """The docker group's members: those ``getent group`` lists and the
-    users whose primary group it is."""
-    members = set()
-    if group_line:
-        fields = group_line.strip().split(":")
-        if len(fields) > 3 and fields[3]:
-            members.update(m for m in fields[3].split(",") if m)
-    if gid is not None:
-        for line in passwd.splitlines():
-            fields = line.split(":")
-            if len(fields) > 3 and fields[3] == str(gid):
-                members.add(fields[0])
-    return sorted(members)
-
-
 def mode_at_most(actual: str | None, maximum: str) -> bool:
     """CIS's "MODE or more restrictive": no permission bit beyond maximum."""
     if not actual:
@@ -458,6 +442,17 @@ def file_problems(expected: t.Iterable[dict[str, str]], states: dict[str, dict[s
 # -- reading the host -----------------------------------------------------------
 
 DAEMON_FILE = "/etc/docker/daemon.json"
+
+
+def engine_argument_spec() -> dict[str, t.Any]:
+    """Options both docker modules take (doc fragment: insightengine.hardening.docker_engine)."""
+    return {
+        "firewall_allow": {"type": "list", "elements": "dict", "default": []},
+        "loopback_guard": {"type": "bool", "default": True},
+        "daemon_file": {"type": "path", "default": DAEMON_FILE},
+    }
+
+
 SOCKET = "/run/docker.sock"
 # The docker info fields the modules report.
 INFO_KEYS = ("ServerVersion", "LiveRestoreEnabled", "LoggingDriver", "SecurityOptions", "Debug", "Driver", "CgroupDriver",
@@ -488,19 +483,6 @@ def read_daemon_file(host: t.Any, path: str = DAEMON_FILE) -> dict[str, t.Any]:
     if not isinstance(document, dict):
         return {"path": path, "exists": True, "document": None, "error": "not a JSON object"}
     return {"path": path, "exists": True, "document": document, "error": None}
-
-
-def process_started(host: t.Any, pid: str | None) -> float | None:
-    """When a process started (epoch seconds, to the clock tick)."""
-    if not pid or not pid.isdigit() or pid == "0":
-        return None
-    boot = next(
-        (float(line.split()[1]) for line in (host.read("/proc/stat") or "").splitlines() if line.startswith("btime ")), None
-    )
-    fields = (host.read(f"/proc/{pid}/stat") or "").rsplit(")", 1)[-1].split()
-    if boot is None or len(fields) < 20:
-        return None
-    return boot + int(fields[19]) / host.clock_ticks()
 
 
 # /proc/PID/limits names of the ulimits default-ulimits takes.
@@ -583,21 +565,10 @@ def read_engine(host: t.Any, daemon_file: str = DAEMON_FILE) -> dict[str, t.Any]
                 engine["compose"] = {"version": out.strip().lstrip("v"), "command": " ".join(cmd[:-2]).rsplit("/", 1)[-1]}
                 break
     daemon = read_daemon_file(host, daemon_file)
-    pid = None
-    if host.which("systemctl"):
-        rc, out, _err = host.run(
-            host.which("systemctl"), "show", "--property=MainPID,FragmentPath", "--", "docker.service", "docker.socket"
-        )
-        blocks = [dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line) for block in out.split("\n\n")]
-        blocks += [{}, {}]
-        pid = blocks[0].get("MainPID")
-        daemon["units"] = {
-            "docker.service": blocks[0].get("FragmentPath") or None,
-            "docker.socket": blocks[1].get("FragmentPath") or None,
-        }
-    else:
-        daemon["units"] = {}
-    started = process_started(host, pid)
+    service, socket = host.unit_properties(("docker.service", "docker.socket"), ("MainPID", "FragmentPath"))
+    pid = service.get("MainPID") or ""
+    daemon["units"] = {"docker.service": service.get("FragmentPath") or None, "docker.socket": socket.get("FragmentPath") or None}
+    started = host.process_start(pid)
     daemon["started"] = started
     daemon["cmdline"] = (host.read(f"/proc/{pid}/cmdline") or "") if started else ""
     daemon["hosts"] = daemon_hosts(daemon["cmdline"], daemon.get("document"))
@@ -609,7 +580,6 @@ def read_engine(host: t.Any, daemon_file: str = DAEMON_FILE) -> dict[str, t.Any]
         for entry in host.list_dir("/proc")
         if entry.rsplit("/", 1)[-1].isdigit() and (host.read(f"{entry}/comm") or "").strip() == "docker-proxy"
     )
-    group = read_group(host)
     rc, out, _err = host.run("iptables-save") if host.which("iptables-save") else (1, "", "")
     certs = [p for d in host.list_dir("/etc/docker/certs.d") for p in host.list_dir(d)]
     expected = file_expectations(daemon["units"], daemon.get("document"), certs)
@@ -620,19 +590,8 @@ def read_engine(host: t.Any, daemon_file: str = DAEMON_FILE) -> dict[str, t.Any]
         "bridge": bridge,
         "published": published,
         "socket": host.stat(SOCKET),
-        "group": group,
+        "group": host.group("docker"),
         "iptables": parse_iptables_save(out) if rc == 0 else None,
         "cis_files": [{**item, **states[item["path"]]} for item in expected if states[item["path"]].get("exists")],
         "files_wrong": file_problems(expected, states),
     }
-
-
-def read_group(host: t.Any, name: str = "docker") -> dict[str, t.Any]:
-    line = next((entry for entry in (host.read("/etc/group") or "").splitlines() if entry.split(":", 1)[0] == name), None)
-    gid = int(line.split(":")[2]) if line and line.split(":")[2].isdigit() else None
-    return {"exists": line is not None, "gid": gid, "members": group_members(line, host.read("/etc/passwd") or "", gid)}
-
-
-def users_missing(host: t.Any, names: t.Iterable[str]) -> list[str]:
-    present = {line.split(":", 1)[0] for line in (host.read("/etc/passwd") or "").splitlines()}
-    return sorted(set(names) - present)

@@ -125,14 +125,6 @@ def check(inputs: v.Inputs) -> None:
                 inputs.warn(f"docker_firewall_allow[{i}].rule: limit applies to UFW only; containers get allow")
 
 
-def not_applicable(values: dict[str, t.Any]) -> dict[str, str]:
-    return {}
-
-
-def _users(facts: dict[str, t.Any]) -> set[str]:
-    return set(facts.get("users_missing") or ())
-
-
 def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:
     values = inputs.values
     engine = facts.get("engine") or {}
@@ -170,7 +162,7 @@ def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.A
                 "on this host: "
                 "every container would fail to start (error setting rlimit)"
             )
-    missing = _users(facts)
+    missing = set(facts.get("users_missing") or ())
     for i, name in enumerate(values["docker_group_members"]):
         if name in missing:
             inputs.error(f"docker_group_members[{i}]: no user {name} on the host (the role adds members, it creates no accounts)")

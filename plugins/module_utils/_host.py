@@ -84,6 +84,14 @@ def ciphers_invalid(host: t.Any, lists: t.Iterable[str]) -> list[str]:
     return [c for c in lists if host.run(openssl, "ciphers", "--", c)[0] != 0] if openssl else []
 
 
+def members_of(match: t.Callable[[str], bool]) -> list[str]:
+    """The accounts in the groups whose names match (NSS, so LDAP groups
+    too): listed members and those whose primary group it is."""
+    groups = [g for g in grp.getgrall() if match(g.gr_name)]
+    gids = {g.gr_gid for g in groups}
+    return sorted({m for g in groups for m in g.gr_mem} | {p.pw_name for p in pwd.getpwall() if p.pw_gid in gids})
+
+
 def octal_mode(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
@@ -192,6 +200,20 @@ class HostReader:
         except (ValueError, OSError):
             return 100
 
+    def process_start(self, pid: str, parent: str | None = None) -> float | None:
+        """When a process started (epoch seconds, to the clock tick: boot time
+        plus /proc/PID/stat's starttime); None when there is no such process,
+        or with parent, when that is not its parent."""
+        if not pid.isdigit() or pid == "0":
+            return None
+        boot = next(
+            (float(line.split()[1]) for line in (self.read("/proc/stat") or "").splitlines() if line.startswith("btime ")), None
+        )
+        fields = (self.read(f"/proc/{pid}/stat") or "").rsplit(")", 1)[-1].split()
+        if boot is None or len(fields) < 20 or (parent is not None and fields[1] != parent):
+            return None
+        return boot + int(fields[19]) / self.clock_ticks()
+
     def mtime(self, path: str) -> float | None:
         try:
             return os.stat(path).st_mtime
@@ -251,6 +273,26 @@ class HostReader:
         return state
 
     @staticmethod
+    def group(name: str) -> dict[str, t.Any]:
+        """A group (NSS): whether it exists, its gid, its members (primary included)."""
+        try:
+            gid = grp.getgrnam(name).gr_gid
+        except KeyError:
+            return {"exists": False, "gid": None, "members": []}
+        return {"exists": True, "gid": gid, "members": members_of(lambda n: n == name)}
+
+    @staticmethod
+    def missing_users(names: t.Iterable[str]) -> list[str]:
+        """The names that are not accounts (NSS)."""
+        missing = set()
+        for name in names:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                missing.add(name)
+        return sorted(missing)
+
+    @staticmethod
     def stat(path: str) -> dict[str, t.Any]:
         try:
             st = os.lstat(path)
@@ -272,6 +314,18 @@ class HostReader:
             "is_dir": stat.S_ISDIR(st.st_mode),
         }
 
+    def unit_properties(self, names: t.Iterable[str], properties: t.Iterable[str]) -> list[dict[str, str]]:
+        """``systemctl show --property=...`` of each unit, in one call: one
+        mapping per name, in order (empty where systemctl cannot answer)."""
+        names = list(names)
+        systemctl = self.which("systemctl")
+        if not names or not systemctl:
+            return [{} for _name in names]
+        rc, out, _unused = self.run(systemctl, "show", f"--property={','.join(properties)}", "--", *names)
+        blocks = [dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line) for block in out.split("\n\n")]
+        blocks = blocks[: len(names)] if rc == 0 else []
+        return blocks + [{} for _name in names[len(blocks) :]]
+
     def units(self, names: t.Iterable[str]) -> dict[str, dict[str, t.Any]]:
         """enabled, active and need_daemon_reload of each unit, in one
         ``systemctl show`` call ("not-found" for a unit systemd does not know)."""
@@ -282,12 +336,11 @@ class HostReader:
             return {}
         if not systemctl:
             return {name: dict(unknown) for name in names}
-        rc, out, _unused = self.run(
-            systemctl, "show", "--property=Id,LoadState,UnitFileState,ActiveState,NeedDaemonReload", "--", *names
-        )
-        blocks = [dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line) for block in out.split("\n\n")]
+        blocks = self.unit_properties(names, ("Id", "LoadState", "UnitFileState", "ActiveState", "NeedDaemonReload"))
         states = {}
-        for name, block in zip(names, blocks if rc == 0 else []):
+        for name, block in zip(names, blocks):
+            if not block:
+                continue  # systemctl could not answer: unknown
             if block.get("LoadState") == "not-found":
                 states[name] = {"enabled": "not-found", "active": "inactive", "need_daemon_reload": False}
                 continue

@@ -411,22 +411,8 @@ def worker_start_times(host: t.Any, pid_file: str) -> list[float] | None:
     master = (host.read(pid_file) or "").strip()
     if not master.isdigit():
         return None
-    boot = None
-    for line in (host.read("/proc/stat") or "").splitlines():
-        if line.startswith("btime "):
-            boot = float(line.split()[1])
-    if boot is None:
-        return None
-    ticks = host.clock_ticks()
-    starts = []
-    for entry in host.list_dir("/proc"):
-        name = entry.rsplit("/", 1)[-1]
-        if not name.isdigit():
-            continue
-        fields = (host.read(f"{entry}/stat") or "").rsplit(")", 1)[-1].split()
-        if len(fields) > 19 and fields[1] == master:
-            starts.append(boot + int(fields[19]) / ticks)
-    return starts
+    starts = (host.process_start(entry.rsplit("/", 1)[-1], parent=master) for entry in host.list_dir("/proc"))
+    return [start for start in starts if start is not None]
 
 
 def loaded_files(text: str, directives: list[dict[str, t.Any]]) -> list[str]:

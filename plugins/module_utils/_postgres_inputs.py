@@ -122,11 +122,17 @@ def _password(value: t.Any) -> str:
     return value
 
 
+def well_known(secret: str) -> bool:
+    """A default or well-known password, also with digits or ! . _ - after it
+    (Password123!, admin_)."""
+    lower = secret.lower()
+    return lower in WEAK_PASSWORDS or re.sub(r"[0-9!._-]+$", "", lower) in WEAK_PASSWORDS
+
+
 def password_problem(password: str, role: str, min_length: int) -> str | None:
     lower = password.lower()
-    stripped = re.sub(r"[0-9!._-]+$", "", lower)
     classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
-    if lower in WEAK_PASSWORDS or stripped in WEAK_PASSWORDS:
+    if well_known(password):
         return "is a default or well-known password; leave it empty to have a strong one generated"
     if len(password) < min_length:
         return f"is shorter than postgres_password_min_length ({min_length}); leave it empty to have a strong one generated"

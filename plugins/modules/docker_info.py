@@ -21,6 +21,7 @@ author:
   - InsightEngine platform team (@insightengine)
 extends_documentation_fragment:
   - insightengine.hardening.read_only
+  - insightengine.hardening.docker_engine
 options:
   engine:
     description:
@@ -47,15 +48,6 @@ options:
     type: list
     elements: str
     default: []
-  firewall_allow:
-    description: The allow list (C(port), C(proto), C(from)) the firewall rules in RV(firewall) are derived from.
-    type: list
-    elements: dict
-    default: []
-  loopback_guard:
-    description: Whether the raw-table rule for ports published on 127.0.0.1 is wanted (engines before 28.0 only).
-    type: bool
-    default: true
   daemon:
     description:
       - The role's daemon settings (C(docker_daemon_published_address), C(docker_daemon_log_driver),
@@ -64,10 +56,6 @@ options:
         keys others set. Empty for none.
     type: dict
     default: {}
-  daemon_file:
-    description: dockerd's configuration file.
-    type: path
-    default: /etc/docker/daemon.json
 seealso:
   - module: insightengine.hardening.docker_verify
 """
@@ -192,7 +180,7 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         else None
     )
     state = host.state(files=params["files"], units=UNITS, packages=wanted_packages(host, params, engine))
-    return {**found, **state, "firewall": firewall, "users_missing": dkr.users_missing(host, params["users"])}
+    return {**found, **state, "firewall": firewall, "users_missing": host.missing_users(params["users"])}
 
 
 def main() -> None:
@@ -203,10 +191,8 @@ def main() -> None:
             "packages": {"type": "list", "elements": "str", "default": []},
             "users": {"type": "list", "elements": "str", "default": []},
             "files": {"type": "list", "elements": "str", "default": []},
-            "firewall_allow": {"type": "list", "elements": "dict", "default": []},
-            "loopback_guard": {"type": "bool", "default": True},
             "daemon": {"type": "dict", "default": {}},
-            "daemon_file": {"type": "path", "default": dkr.DAEMON_FILE},
+            **dkr.engine_argument_spec(),
         },
         supports_check_mode=True,
     )

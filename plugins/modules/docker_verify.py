@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - insightengine.hardening.findings
   - insightengine.hardening.read_only
+  - insightengine.hardening.docker_engine
 options:
   compose:
     description: DKR-01. Whether Compose must answer (C(docker compose) or C(docker-compose)).
@@ -43,19 +44,6 @@ options:
     type: list
     elements: str
     default: []
-  firewall_allow:
-    description: DKR-06. The allow list (C(port), C(proto), C(from)) published ports are held to.
-    type: list
-    elements: dict
-    default: []
-  loopback_guard:
-    description: DKR-07. Whether the raw-table rule must hold (engines before 28.0).
-    type: bool
-    default: true
-  daemon_file:
-    description: dockerd's configuration file.
-    type: path
-    default: /etc/docker/daemon.json
 seealso:
   - module: insightengine.hardening.docker_info
 """
@@ -264,10 +252,14 @@ class DockerVerifier:
         if not self.p["loopback_guard"]:
             self.f.disable("DKR-07", "disabled (loopback_guard: false)")
             return
-        rules = dkr.loopback_rules(True)
-        raw = (self.state["iptables"] or {}).get("raw", {})
-        found = {"chain": raw.get(dkr.RAW_CHAIN), "jump": (raw.get("PREROUTING") or [None])[0] == f"-j {dkr.RAW_CHAIN}"}
-        self.f.compare("DKR-07", {"chain": rules, "jump": True}, found)
+        tables = self.state["iptables"]
+        if tables is None:
+            self.f.error("DKR-07", "iptables-save cannot be read (not root, or no iptables)")
+            return
+        state = dkr.firewall_state(tables, [], dkr.loopback_rules(True))
+        self.f.compare(
+            "DKR-07", {"chain": dkr.loopback_rules(True), "jump": True}, {"chain": state["raw_chain"], "jump": state["raw_jump"]}
+        )
 
 
 def main() -> None:
@@ -275,11 +267,9 @@ def main() -> None:
         "compose": {"type": "bool", "default": True},
         "daemon": {"type": "dict", "default": {}},
         "group_members": {"type": "list", "elements": "str", "default": []},
-        "firewall_allow": {"type": "list", "elements": "dict", "default": []},
-        "loopback_guard": {"type": "bool", "default": True},
-        "daemon_file": {"type": "path", "default": dkr.DAEMON_FILE},
+        **dkr.engine_argument_spec(),
+        **findings_argument_spec(),
     }
-    argument_spec.update(findings_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     host = _host.HostReader.for_module(module)
     run_verify(module, "docker", dkr.CATALOG, lambda findings: DockerVerifier(module.params, host, findings).run())

@@ -236,14 +236,12 @@ report:
     - "OS-02   FAIL           SSH root login disabled: permitrootlogin=yes (want no)"
 """
 
-import grp
 import os
-import pwd
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _os, _ssh, _ufw
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _os, _ssh, _ufw
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
     findings_argument_spec,
@@ -256,11 +254,7 @@ PENDING = "sshd reloaded since its files changed"
 
 def _group_members(pattern: str) -> list[str]:
     """Existing users whose groups (supplementary or primary) match an sshd group pattern list."""
-    groups = [g for g in grp.getgrall() if _ssh.match_pattern_list(g.gr_name, pattern) == 1]
-    members = {m for g in groups for m in g.gr_mem}
-    gids = {g.gr_gid for g in groups}
-    members |= {p.pw_name for p in pwd.getpwall() if p.pw_gid in gids}
-    return sorted(members)
+    return _host.members_of(lambda name: _ssh.match_pattern_list(name, pattern) == 1)
 
 
 SECURITY_ORIGIN = ("security", "Security")

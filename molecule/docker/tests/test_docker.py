@@ -151,19 +151,24 @@ def test_drift_is_reported_with_its_control_and_repaired(hosts, converge_playboo
         sh(
             name,
             f"python3 -c \"import json; p='{DAEMON_JSON}'; d=json.load(open(p)); d['icc']=True; json.dump(d, open(p, 'w'))\"; "
-            f"chmod 0666 {unit[name]}; "
+            f"chmod 0666 {unit[name]} /run/docker.sock; "
             "iptables -D DOCKER-USER -j INSIGHTENGINE-DOCKER; iptables -t raw -D PREROUTING -j INSIGHTENGINE-LOOPBACK",
         )
         # the drift is real: a neighbour reaches both ports again
         assert reach(name) == OPEN, name
     assert_drift_reported(
-        converge_playbook, hosts, "docker", {"DKR-02", "DKR-05", "DKR-06", "DKR-07"}, {"DKR-02", "DKR-05", "DKR-06", "DKR-07"}
+        converge_playbook,
+        hosts,
+        "docker",
+        {"DKR-02", "DKR-03", "DKR-05", "DKR-06", "DKR-07"},
+        {"DKR-02", "DKR-03", "DKR-05", "DKR-06", "DKR-07"},
     )
     run = run_playbook(converge_playbook)
     assert run.rc == 0, run.stdout[-3000:]
     for name in hosts:
         assert reach(name) == HELD, name
         assert sh(name, f"stat -c %a {unit[name]}").stdout.strip() == "644"
+        assert sh(name, "stat -c '%U:%G %a' /run/docker.sock").stdout.strip() == "root:docker 660"
         options = docker_json(name, "network", "inspect", "bridge", "--format", "'{{json .Options}}'")
         assert options["com.docker.network.bridge.enable_icc"] == "false"
 

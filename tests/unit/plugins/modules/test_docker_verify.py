@@ -104,6 +104,19 @@ class RecordedHost(_host.HostReader):
     def read(self, path: str) -> str | None:
         return self.files.get(path)
 
+    def group(self, name: str) -> dict[str, t.Any]:
+        """NSS, as the recorded /etc/group and /etc/passwd say it."""
+        line = next((e for e in self.files["/etc/group"].splitlines() if e.split(":", 1)[0] == name), None)
+        if line is None:
+            return {"exists": False, "gid": None, "members": []}
+        _name, _x, gid, listed = line.split(":")
+        primary = {e.split(":")[0] for e in self.files["/etc/passwd"].splitlines() if e.split(":")[3] == gid}
+        return {"exists": True, "gid": int(gid), "members": sorted({m for m in listed.split(",") if m} | primary)}
+
+    def missing_users(self, names: t.Iterable[str]) -> list[str]:
+        present = {e.split(":", 1)[0] for e in self.files["/etc/passwd"].splitlines()}
+        return sorted(set(names) - present)
+
     def list_dir(self, directory: str, suffix: str = "") -> list[str]:
         return ["/proc/1", "/proc/4242", "/proc/self"] if directory == "/proc" else []
 
