@@ -72,6 +72,9 @@ class ActionModule(ActionBase):
         inputs = Inputs(spec.SPEC, raw, secrets)
         spec.check(inputs)
         waivers = self._waivers(entry, task_vars, inputs)
+        waiver_hook = getattr(spec, "check_waivers", None)
+        if waiver_hook and not inputs.errors:
+            waiver_hook(inputs, waivers)
         host = self._task.args.get("host")
         if host is not None and not inputs.errors:
             if not isinstance(host, dict):

@@ -21,6 +21,8 @@ Private to the collection: no API promise.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import typing as t
 
 from ._findings import Control, expiry, waiver_problems
@@ -175,13 +177,28 @@ def gate(
     every secret and failed misconfiguration at or above the threshold
     blocks. A current waiver lets a finding pass and is listed; an expired
     one blocks it again, whatever else holds."""
+    return gate_findings(scan_findings(report), threshold, ignore_unfixed, waivers, today)
+
+
+def at_threshold(findings: t.Iterable[dict[str, t.Any]], threshold: str) -> list[dict[str, t.Any]]:
+    """The findings the gate looks at (what a scan record keeps)."""
+    limit = _rank(threshold)
+    return [f for f in findings if _rank(f["severity"]) >= limit]
+
+
+def gate_findings(
+    findings: t.Iterable[dict[str, t.Any]],
+    threshold: str = "HIGH",
+    ignore_unfixed: bool = False,
+    waivers: dict[str, dict[str, t.Any]] | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, t.Any]:
+    """gate() on findings already read (a scan record judged again with
+    today's waivers: verify does that)."""
     today = today or datetime.date.today()
     waivers = waivers or {}
-    limit = _rank(threshold)
     blocking, waived, ignored = [], [], []
-    for finding in scan_findings(report):
-        if _rank(finding["severity"]) < limit:
-            continue
+    for finding in at_threshold(findings, threshold):
         if finding["kind"] == "vulnerability" and ignore_unfixed and not finding["fixed"]:
             ignored.append(finding)
             continue
@@ -219,7 +236,9 @@ SERVICE_DEFAULTS: dict[str, t.Any] = {
     "mem_limit": "256m",
     "cpus": 0.5,
     "pids_limit": 128,
-    "restart": "unless-stopped",
+    # always, not unless-stopped: Docker 26.1 does not start unless-stopped
+    # containers again after a shutdown that stopped them (a reboot).
+    "restart": "always",
 }
 
 
@@ -328,7 +347,7 @@ def container_problems(container: dict[str, t.Any]) -> dict[str, list[str]]:
     state = container.get("State") or {}
     out: dict[str, list[str]] = {}
     names = [str(e).split("=", 1)[0] for e in cfg.get("Env") or []]
-    leaked = [n for n in names if any(word in n.upper().replace("-", "_") for word in SECRET_ENV)]
+    leaked = [n for n in names if secret_like(n)]
     secrets = [("APP-08", f"secrets in the environment docker inspect shows: {', '.join(leaked)}")] if leaked else []
     for cid, text in [*_identity(cfg, host), *_limits(host), *_privileges(host), *_exposure(container, host, state), *secrets]:
         out.setdefault(cid, []).append(text)
@@ -350,8 +369,22 @@ DEFAULT_USER = "10001:10001"
 SECRETS_DIR = "/run/secrets"
 
 
+def _escape(value: t.Any) -> t.Any:
+    """Compose interpolates $ in the file's values: $$ is a literal $."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, list):
+        return [_escape(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _escape(item) for key, item in value.items()}
+    return value
+
+
 def compose_document(
-    services: dict[str, dict[str, t.Any]], secret_files: dict[str, str] | None = None, network: str = "insightengine"
+    services: dict[str, dict[str, t.Any]],
+    secret_files: dict[str, str] | None = None,
+    network: str = "insightengine",
+    subnet: str = "",
 ) -> dict[str, t.Any]:
     """The Compose file (the Compose Specification, no version key: Compose
     v2 and docker-compose 1.29 both read it) for validated service
@@ -359,7 +392,10 @@ def compose_document(
     sets itself (deviations() says which need a waiver). Secrets are files
     mounted at /run/secrets/NAME (Compose file secrets), never environment."""
     secret_files = secret_files or {}
-    document: dict[str, t.Any] = {"services": {}, "networks": {network: {"driver": "bridge"}}}
+    net: dict[str, t.Any] = {"driver": "bridge"}
+    if subnet:
+        net["ipam"] = {"config": [{"subnet": subnet}]}
+    document: dict[str, t.Any] = {"services": {}, "networks": {network: net}}
     for name, raw in sorted(services.items()):
         service = {k: val for k, val in raw.items() if val is not None}
         out: dict[str, t.Any] = {
@@ -367,18 +403,19 @@ def compose_document(
             "user": DEFAULT_USER,
             "networks": [network],
         }
-        for key in ("image", "user", "command", "read_only", "privileged", "mem_limit", "cpus", "pids_limit", "ports"):
+        for key in ("image", "user", "command", "read_only", "privileged", "mem_limit", "cpus", "pids_limit", "ports",
+                    "volumes"):  # fmt: skip
             if key in service:
-                out[key] = service[key]
+                out[key] = _escape(service[key])
         if service.get("cap_add"):
             out["cap_add"] = list(service["cap_add"])
         if service.get("tmpfs"):
             out["tmpfs"] = list(service["tmpfs"])
         if service.get("environment"):
-            out["environment"] = dict(sorted(service["environment"].items()))
+            out["environment"] = _escape(dict(sorted(service["environment"].items())))
         if service.get("healthcheck"):
-            out["healthcheck"] = {"test": list(service["healthcheck"]), "interval": "10s", "timeout": "5s", "retries": 3,
-                                  "start_period": "20s"}  # fmt: skip
+            out["healthcheck"] = {"test": _escape(list(service["healthcheck"])), "interval": "10s", "timeout": "5s",
+                                  "retries": 3, "start_period": "20s"}  # fmt: skip
         wanted = list(service.get("secrets") or [])
         unknown = [s for s in wanted if s not in secret_files]
         if unknown:
@@ -390,3 +427,122 @@ def compose_document(
     if used:
         document["secrets"] = {s: {"file": secret_files[s]} for s in used}
     return document
+
+
+HASH_LABEL = "io.insightengine.config-hash"
+
+
+def compose_project(
+    services: dict[str, dict[str, t.Any]],
+    secrets: dict[str, dict[str, str]] | None = None,
+    network: str = "insightengine",
+    subnet: str = "",
+) -> tuple[dict[str, t.Any], dict[str, str]]:
+    """The Compose document and each service's configuration hash, which
+    the document carries as a label: a service whose running container has
+    another hash (or none) is due, and Compose recreates exactly those.
+    secrets: name -> {file, version}; the version (a digest of the value,
+    never the value) is part of the hash of the services that mount it, so
+    a rotated secret recreates them."""
+    secrets = secrets or {}
+    document = compose_document(services, {name: s["file"] for name, s in secrets.items()}, network, subnet)
+    hashes = {}
+    for name, service in document["services"].items():
+        versions = {s: secrets[s].get("version", "") for s in service.get("secrets", [])}
+        canonical = json.dumps([service, versions, document["networks"]], sort_keys=True, separators=(",", ":"))
+        hashes[name] = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        service["labels"] = {HASH_LABEL: hashes[name]}
+    return document, hashes
+
+
+# -- reading the project on the host (app_info, app_verify) ------------------------
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+
+
+def compose_command(host: t.Any) -> dict[str, t.Any] | None:
+    """Compose v2 (docker compose) or docker-compose 1.x: argv and version."""
+    docker = host.which("docker")
+    candidates = [[docker, "compose"]] if docker else []
+    legacy = host.which("docker-compose")
+    if legacy:
+        candidates.append([legacy])
+    for argv in candidates:
+        rc, out, _err = host.run(*argv, "version", "--short")
+        if rc == 0 and out.strip():
+            return {"argv": argv, "version": out.strip().lstrip("v")}
+    return None
+
+
+def _json_objects(text: str) -> list[t.Any]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return []
+    return found if isinstance(found, list) else [found]
+
+
+def project_containers(host: t.Any, project: str) -> list[dict[str, t.Any]]:
+    """docker inspect of every container of the Compose project, running or not."""
+    docker = host.which("docker")
+    if not docker:
+        return []
+    rc, out, _err = host.run(docker, "ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={PROJECT_LABEL}={project}")
+    ids = out.split() if rc == 0 else []
+    if not ids:
+        return []
+    rc, out, _err = host.run(docker, "inspect", *ids)
+    return [c for c in _json_objects(out) if isinstance(c, dict)] if rc == 0 else []
+
+
+def summary(container: dict[str, t.Any]) -> dict[str, t.Any]:
+    """What the role decides on about one container: no environment, no secrets."""
+    cfg = container.get("Config") or {}
+    state = container.get("State") or {}
+    return {
+        "id": str(container.get("Id") or "")[:12],
+        "name": str(container.get("Name") or "").lstrip("/"),
+        "service": (cfg.get("Labels") or {}).get(SERVICE_LABEL, ""),
+        "hash": (cfg.get("Labels") or {}).get(HASH_LABEL, ""),
+        "image": cfg.get("Image", ""),
+        "image_id": container.get("Image", ""),
+        "status": state.get("Status", ""),
+        "health": (state.get("Health") or {}).get("Status"),
+        "pid": state.get("Pid") or 0,
+    }
+
+
+def image_ids(host: t.Any, images: t.Iterable[str]) -> dict[str, str | None]:
+    """The local ID of each image, None where the engine does not have it."""
+    docker = host.which("docker")
+    out_ids: dict[str, str | None] = {}
+    for image in images:
+        rc, out, _err = host.run(docker, "image", "inspect", "--format", "{{.Id}}", image) if docker else (1, "", "")
+        out_ids[image] = out.strip() if rc == 0 and out.strip() else None
+    return out_ids
+
+
+def process_environment(host: t.Any, pid: t.Any) -> dict[str, str] | None:
+    """The environment a running process holds (/proc/PID/environ): what
+    the application really got, whatever the file says."""
+    if not str(pid).isdigit() or int(pid) <= 0:
+        return None
+    text = host.read(f"/proc/{int(pid)}/environ")
+    if text is None:
+        return None
+    return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
+
+
+def secret_like(name: str) -> bool:
+    return any(word in name.upper().replace("-", "_") for word in SECRET_ENV)
+
+
+def redacted(environment: dict[str, str]) -> dict[str, str]:
+    """An environment as a report may show it: secret-like values hidden."""
+    return {k: ("(redacted)" if secret_like(k) else val) for k, val in sorted(environment.items())}
+
+
+def scan_record_name(image: str) -> str:
+    """The file name of an image's scan record."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in image) + ".json"

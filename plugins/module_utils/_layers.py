@@ -42,6 +42,7 @@ class Layer:
     prefix: str  # control IDs are PREFIX-NN
     guide: str  # the guide's section, for the site playbook and the docs
     summary: str  # what the layer is, in a few words
+    modules: tuple[str, ...] = ()  # modules besides info and verify (they change the host: deploy)
 
     @property
     def group(self) -> str:
@@ -77,6 +78,13 @@ LAYERS: tuple[Layer, ...] = (
     Layer("docker", "DKR", "2", "Docker engine: daemon settings, socket, group, file modes, a firewall for published ports"),
     Layer("postgres", "PG", "3", "PostgreSQL: network, TLS, authentication, privileges, audit, backups"),
     Layer("nginx", "NGX", "4.2", "nginx reverse proxy: TLS, headers, WAF, rate limits"),
+    Layer(
+        "app",
+        "APP",
+        "2, 4.1",
+        "the application: non-root, read-only, limited containers from scanned images; secrets as files",
+        modules=("app_scan", "app_deploy"),
+    ),
 )
 
 

@@ -23,7 +23,7 @@ READ_ONLY = {
     "ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.set_fact", "ansible.builtin.assert",
     "ansible.builtin.fail", "ansible.builtin.meta", "ansible.builtin.wait_for", "ansible.builtin.wait_for_connection",
     "ansible.builtin.stat", "ansible.builtin.slurp", "ansible.builtin.command_readonly",
-    "insightengine.hardening.validate_inputs",
+    "insightengine.hardening.validate_inputs", "insightengine.hardening.app_scan",
     *(f"insightengine.hardening.{layer.info_module}" for layer in LAYERS),
     *(f"insightengine.hardening.{layer.verify_module}" for layer in LAYERS),
 }  # fmt: skip
@@ -157,7 +157,8 @@ def test_the_action_groups_hold_every_layers_modules():
     modules = {p.stem for p in (ROOT / "plugins" / "modules").glob("*.py")} - {"validate_inputs"}
     assert set(groups["hardening"]) == modules
     assert set(groups["verify"]) == {layer.verify_module for layer in LAYERS}
-    assert {layer.info_module for layer in LAYERS} | {layer.verify_module for layer in LAYERS} == modules
+    extra = {module for layer in LAYERS for module in layer.modules}
+    assert {layer.info_module for layer in LAYERS} | {layer.verify_module for layer in LAYERS} | extra == modules
     for old, route in runtime["plugin_routing"]["modules"].items():
         assert route["redirect"].split(".")[-1] in modules, old
 

@@ -15,7 +15,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _in
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = Path(__file__).resolve().parent
-LAYERS = ("os", "docker", "postgres", "nginx")
+LAYERS = ("os", "docker", "postgres", "nginx", "app")
 # What a valid value looks like where a default is empty (the injection
 # test appends its directive to these).
 EXAMPLES: dict[str, t.Any] = {
@@ -49,6 +49,28 @@ EXAMPLES: dict[str, t.Any] = {
     "docker_daemon_userns_remap": "default",
     "docker_daemon_extra": {"data-root": "/srv/docker"},
     "docker_firewall_allow": [{"port": 8443, "proto": "tcp", "from": "10.0.0.0/8"}],
+    "app_image": "registry.example/insightengine:1.4.2",
+    "app_database": {
+        "host": "db1.example",
+        "port": 5432,
+        "dbname": "insightengine",
+        "user": "insightengine_app",
+        "sslmode": "require",
+    },
+    "app_database_password": "",
+    "app_database_secret_host": "db1.example",
+    "app_secrets_dir": "~/.ansible/insightengine-hardening/secrets",
+    "app_vault_path": "insightengine/web1",
+    "app_database_host": "10.0.2.5",
+    "app_services": {"worker": {"command": ["worker"]}},
+    "app_environment": {"LOG_LEVEL": "info"},
+    "app_secrets": {"jwt_secret": "kD93jf0Q2mZ8xv1LpR7tY4wB6nC5eH0s"},
+    "app_scan_reports": {"registry.example/insightengine:1.4.2": "~/reports/insightengine.json"},
+    "app_scan_waivers": {"CVE-2024-1234": {"reason": "not reachable", "approver": "sec", "expires": "2099-01-01"}},
+    "app_vault_url": "https://vault.example:8200",
+    "app_vault_role_id": "0f6c2b1e-8d5a-4c3b-9e7f-1a2b3c4d5e6f",
+    "app_vault_secret_id": "s3cr3t-1d-aaaa-bbbb-cccc-dddd-eeee-ffff",
+    "app_vault_ca_cert": "/etc/ssl/vault-ca.crt",
 }
 DIRECTIVE = "\nMatch User root\n    PermitRootLogin yes"
 
@@ -68,6 +90,20 @@ def defaults(layer: str) -> dict[str, t.Any]:
         values["nginx_server_names"] = EXAMPLES["nginx_server_names"]
     if layer == "docker":  # its default is the os layer's list, templated
         values["docker_firewall_allow"] = EXAMPLES["docker_firewall_allow"]
+    if layer == "app":  # the image has no default; the rest are templated from other layers
+        values.update(
+            {
+                name: EXAMPLES[name]
+                for name in (
+                    "app_image",
+                    "app_database",
+                    "app_database_password",
+                    "app_database_secret_host",
+                    "app_secrets_dir",
+                    "app_vault_path",
+                )
+            }
+        )
     return values
 
 
@@ -75,6 +111,8 @@ def validate(layer: str, changes: dict[str, t.Any]) -> v.Inputs:
     module = layer_module(layer)
     inputs = v.Inputs(module.SPEC, {**defaults(layer), **changes}, getattr(module, "SECRETS", ()))
     module.check(inputs)
+    if hasattr(module, "check_waivers") and not inputs.errors:
+        module.check_waivers(inputs, {})  # no waivers: a case with waivers is a unit test of its own
     return inputs
 
 
@@ -97,7 +135,7 @@ def injections(layer: str) -> list[tuple[str, t.Any]]:
         payload = "\x1b]0;owned\x07" if name in multiline else DIRECTIVE
         if kind in ("str", "path", "raw"):
             cases.append((name, f"{example}{payload}"))
-        elif kind in ("int", "bool"):
+        elif kind in ("int", "bool", "float"):
             cases.append((name, f"{str(example).lower()}{payload}"))
         elif kind == "list" and option.get("elements") == "dict":
             element = (example or [{}])[0]

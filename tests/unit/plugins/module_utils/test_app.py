@@ -245,7 +245,7 @@ def test_the_compose_document_gives_every_service_the_guide_and_keeps_what_it_se
     for service in (web, worker):
         assert service["user"] == "10001:10001" and service["read_only"] is True and service["cap_drop"] == ["ALL"]
         assert service["security_opt"] == ["no-new-privileges:true"] and service["pids_limit"] == 128
-        assert service["privileged"] is False and service["restart"] == "unless-stopped"
+        assert service["privileged"] is False and service["restart"] == "always"
     assert worker["mem_limit"] == "512m" and worker["cap_add"] == ["NET_BIND_SERVICE"] and web["mem_limit"] == "256m"
     assert web["secrets"] == ["jwt_secret"] and doc["secrets"] == {
         "jwt_secret": {"file": "/etc/insightengine/secrets/jwt_secret"}

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: app_deploy
+short_description: Bring a Compose project up and wait until its containers are healthy
+version_added: 0.5.0
+description:
+  - Runs C(up --detach --remove-orphans) of the Compose project with Compose v2 (C(docker compose)) or docker-compose
+    1.x, which recreates exactly the services whose definition (their configuration hash) changed, then waits until
+    the container of every service in O(services) runs and its health check says healthy.
+  - Fails, with each service's state and its health check's last output, when one exits, turns unhealthy or is not
+    healthy within O(timeout); the app role then brings the previous project back.
+  - In check mode nothing runs; the result says a deploy would happen.
+author:
+  - InsightEngine platform team (@insightengine)
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  project:
+    description: The Compose project name.
+    type: str
+    required: true
+  file:
+    description: The Compose file.
+    type: path
+    required: true
+  compose:
+    description: The Compose command (C(compose.argv) of M(insightengine.hardening.app_info)).
+    type: list
+    elements: str
+    required: true
+  services:
+    description: The services that must run and be healthy.
+    type: list
+    elements: str
+    required: true
+  timeout:
+    description: Seconds to wait for health.
+    type: int
+    default: 120
+seealso:
+  - module: insightengine.hardening.app_info
+"""
+
+EXAMPLES = r"""
+- name: Deploy
+  insightengine.hardening.app_deploy:
+    project: insightengine
+    file: /opt/insightengine/compose.yaml
+    compose: [/usr/bin/docker, compose]
+    services: [web]
+"""
+
+RETURN = r"""
+containers:
+  description: The project's containers after the deploy (C(service), C(hash), C(status), C(health), ...).
+  type: list
+  elements: dict
+  returned: success
+"""
+
+import time
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _app, _host
+
+
+def last_health_output(container: dict[str, t.Any]) -> str:
+    log = ((container.get("State") or {}).get("Health") or {}).get("Log") or []
+    return " ".join(str(log[-1].get("Output") or "").split())[:300] if log else ""
+
+
+def wait(module: AnsibleModule, host: _host.HostReader, services: list[str]) -> tuple[bool, list[dict[str, t.Any]], list[str]]:
+    deadline = time.monotonic() + module.params["timeout"]
+    while True:
+        host._cache.clear()  # each look is a new one
+        containers = _app.project_containers(host, module.params["project"])
+        by_service = {}
+        for container in containers:
+            by_service.setdefault(_app.summary(container)["service"], []).append(container)
+        problems, pending = [], False
+        for service in services:
+            found = by_service.get(service) or []
+            if not found:
+                problems.append(f"{service}: no container")
+                continue
+            for container in found:
+                s = _app.summary(container)
+                if s["status"] in ("exited", "dead") or s["health"] == "unhealthy":
+                    problems.append(f"{s['name']}: {s['status']}, health {s['health']}: {last_health_output(container)}")
+                elif s["status"] != "running" or s["health"] not in (None, "healthy"):
+                    pending = True
+                    problems.append(f"{s['name']}: {s['status']}, health {s['health'] or 'none'} {last_health_output(container)}")
+        settled = not pending and not problems
+        failed = any(": no container" in p or "unhealthy" in p or "exited" in p or "dead" in p for p in problems)
+        if settled or failed or time.monotonic() >= deadline:
+            return settled, [_app.summary(c) for c in containers], problems
+        time.sleep(2)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "project": {"type": "str", "required": True},
+            "file": {"type": "path", "required": True},
+            "compose": {"type": "list", "elements": "str", "required": True},
+            "services": {"type": "list", "elements": "str", "required": True},
+            "timeout": {"type": "int", "default": 120},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    if module.check_mode:
+        module.exit_json(changed=True, containers=[])
+    argv = [*p["compose"], "--project-name", p["project"], "--file", p["file"], "up", "--detach", "--remove-orphans"]
+    rc, out, err = module.run_command(argv, check_rc=False, environ_update={"LC_ALL": "C"})
+    if rc != 0:
+        module.fail_json(msg=f"compose up failed (exit {rc}): {' '.join((err or out).strip().splitlines()[-5:])}", changed=True)
+    host = _host.HostReader.for_module(module)
+    healthy, containers, problems = wait(module, host, p["services"])
+    if not healthy:
+        module.fail_json(
+            msg="the new containers did not become healthy: " + "; ".join(problems), containers=containers, changed=True
+        )
+    module.exit_json(changed=True, containers=containers)
+
+
+if __name__ == "__main__":
+    main()

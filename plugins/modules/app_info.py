@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: app_info
+short_description: Read what the app role must know before it deploys the application
+version_added: 0.5.0
+description:
+  - Reads, without changing anything, the state the P(insightengine.hardening.app#role) role decides on.
+  - Compose (C(docker compose) or C(docker-compose)) and its version; every container of the Compose project (service,
+    configuration hash label, image, status, health; never its environment); the local ID of each wanted image; the
+    last scan record of each image and which images are due for a scan; Trivy's path and version; the state of the
+    role's files.
+author:
+  - InsightEngine platform team (@insightengine)
+extends_documentation_fragment:
+  - insightengine.hardening.read_only
+options:
+  project:
+    description: The Compose project name.
+    type: str
+    required: true
+  directory:
+    description: The project's directory; scan records are in its C(scans) subdirectory.
+    type: path
+    required: true
+  images:
+    description: The images the project runs.
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Paths whose existence, mode, owner and checksum (SHA-1) to read.
+    type: list
+    elements: str
+    default: []
+  scan_max_age_days:
+    description: A scan record older than this is due again.
+    type: int
+    default: 7
+  trivy:
+    description: The Trivy program (a name looked up in C(PATH), or a path).
+    type: str
+    default: trivy
+seealso:
+  - module: insightengine.hardening.app_scan
+  - module: insightengine.hardening.app_deploy
+  - module: insightengine.hardening.app_verify
+"""
+
+EXAMPLES = r"""
+- name: Read the project
+  insightengine.hardening.app_info:
+    project: insightengine
+    directory: /opt/insightengine
+    images: [registry.example/insightengine:1.4.2]
+  register: app_state
+"""
+
+RETURN = r"""
+compose:
+  description: C(argv) and C(version) of Compose; null when neither C(docker compose) nor C(docker-compose) answers.
+  type: dict
+  returned: always
+  sample: {argv: [/usr/bin/docker, compose], version: 2.26.1}
+containers:
+  description: Every container of the project, with C(service), C(hash), C(image), C(image_id), C(status) and C(health).
+  type: list
+  elements: dict
+  returned: always
+image_ids:
+  description: Each wanted image's local ID, null where the engine does not have it.
+  type: dict
+  returned: always
+scans:
+  description: The last scan record of each wanted image (null where there is none).
+  type: dict
+  returned: always
+scans_due:
+  description: The images whose scan record is missing, older than O(scan_max_age_days) or of another image ID.
+  type: list
+  elements: str
+  returned: always
+trivy:
+  description: C(path) and C(version) of Trivy (null when it is not installed).
+  type: dict
+  returned: always
+files:
+  description: Per path in O(files), its state (C(exists), C(mode), C(owner), C(group), C(sha1)).
+  type: dict
+  returned: always
+"""
+
+import datetime
+import json
+import os
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _app, _host
+
+
+def read_scans(host: _host.HostReader, directory: str, images: list[str]) -> dict[str, t.Any]:
+    records = {}
+    for image in images:
+        text = host.read(os.path.join(directory, "scans", _app.scan_record_name(image)))
+        try:
+            records[image] = json.loads(text) if text else None
+        except ValueError:
+            records[image] = None
+    return records
+
+
+def due(records: dict[str, t.Any], ids: dict[str, str | None], max_age: int, today: datetime.date) -> list[str]:
+    out = []
+    for image, record in records.items():
+        try:
+            scanned = datetime.date.fromisoformat(str((record or {}).get("scanned", ""))[:10])
+        except ValueError:
+            scanned = None
+        if (
+            not ids.get(image)
+            or not record
+            or scanned is None
+            or (today - scanned).days > max_age
+            or record.get("id") != ids[image]
+        ):
+            out.append(image)
+    return out
+
+
+def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]:
+    images = list(dict.fromkeys(params["images"]))
+    trivy = (
+        host.which(params["trivy"])
+        if "/" not in params["trivy"]
+        else (params["trivy"] if os.access(params["trivy"], os.X_OK) else None)
+    )
+    version = None
+    if trivy:
+        _rc, out, _err = host.run(trivy, "--version")
+        version = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Version:")), None)
+    ids = _app.image_ids(host, images)
+    scans = read_scans(host, params["directory"], images)
+    return {
+        "compose": _app.compose_command(host),
+        "containers": [_app.summary(c) for c in _app.project_containers(host, params["project"])],
+        "image_ids": ids,
+        "scans": scans,
+        "scans_due": due(scans, ids, params["scan_max_age_days"], datetime.date.today()),
+        "trivy": {"path": trivy, "version": version},
+        **host.state(files=params["files"]),
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "project": {"type": "str", "required": True},
+            "directory": {"type": "path", "required": True},
+            "images": {"type": "list", "elements": "str", "default": []},
+            "files": {"type": "list", "elements": "str", "default": []},
+            "scan_max_age_days": {"type": "int", "default": 7},
+            "trivy": {"type": "str", "default": "trivy"},
+        },
+        supports_check_mode=True,
+    )
+    _host.exit_info(module, gather)
+
+
+if __name__ == "__main__":
+    main()
