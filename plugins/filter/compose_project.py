@@ -8,6 +8,7 @@ compose_project.yml)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import typing as t
 
 import yaml
@@ -32,6 +33,8 @@ def compose_project(
     except ValueError as exc:
         raise AnsibleFilterError(f"compose_project: {exc}") from exc
     text = "# Written by insightengine.hardening.app: changes here are undone at its next run.\n"
+    # Plain types (Ansible's tagged values are subclasses the YAML dumper refuses).
+    document = json.loads(json.dumps(document))
     text += yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
     return {"text": text, "hashes": hashes, "images": sorted({s["image"] for s in document["services"].values()})}
 

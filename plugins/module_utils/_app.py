@@ -354,6 +354,22 @@ def container_problems(container: dict[str, t.Any]) -> dict[str, list[str]]:
     return out
 
 
+def drifted(containers: t.Iterable[dict[str, t.Any]], accepted: dict[str, t.Iterable[str]]) -> list[str]:
+    """The services whose running container has a problem its definition
+    does not explain (a waived deviation): recreated by hand, changed
+    behind Compose's back. Health is not drift: a restart does not fix it."""
+    out = []
+    for container in containers:
+        if not (container.get("State") or {}).get("Running"):
+            continue
+        name = _name(container)
+        problems = container_problems(container)
+        problems["APP-05"] = [p for p in problems.get("APP-05", []) if not p.startswith("health ")]
+        if any(found for cid, found in problems.items() if cid not in set(accepted.get(name) or ())):
+            out.append(name)
+    return sorted(set(out))
+
+
 def project_problems(containers: t.Iterable[dict[str, t.Any]]) -> dict[str, dict[str, list[str]]]:
     """Control -> service -> what is wrong, for every container of a project."""
     by_control: dict[str, dict[str, list[str]]] = {}
@@ -534,8 +550,13 @@ def process_environment(host: t.Any, pid: t.Any) -> dict[str, str] | None:
     return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
 
 
+# Names that point at a secret (the *_FILE convention, a directory) hold none.
+REFERENCE_SUFFIXES = ("_FILE", "_FILES", "_DIR", "_PATH")
+
+
 def secret_like(name: str) -> bool:
-    return any(word in name.upper().replace("-", "_") for word in SECRET_ENV)
+    upper = name.upper().replace("-", "_")
+    return not upper.endswith(REFERENCE_SUFFIXES) and any(word in upper for word in SECRET_ENV)
 
 
 def redacted(environment: dict[str, str]) -> dict[str, str]:

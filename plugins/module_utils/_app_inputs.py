@@ -122,7 +122,7 @@ def env_value(value: t.Any) -> str:
 def environment(value: t.Any) -> dict[str, str]:
     result = v.dict_of(v.string(_ENV_NAME.pattern, what="an environment name (A-Z, 0-9, _)"), env_value, max_items=200)(value)
     for name in result:
-        if _SECRET_NAME.search(name):
+        if _SECRET_NAME.search(name) and _app.secret_like(name):
             raise Invalid(
                 "looks like a secret: put it in app_secrets (a file), not the environment docker inspect shows", f"[{name}]"
             )
@@ -193,7 +193,7 @@ def check_deviations(service_values: dict[str, dict[str, t.Any]], waived: t.Iter
     errors = []
     for name, service in service_values.items():
         asked = {k: val for k, val in service.items() if val is not None}
-        for cid, what in _app.deviations({**_app.SERVICE_DEFAULTS, "user": "10001:10001", **asked}).items():
+        for cid, what in _app.deviations({**_app.SERVICE_DEFAULTS, "user": _app.DEFAULT_USER, **asked}).items():
             if cid not in waived:
                 errors.append(f"app_services.{name}: {what}; only a waiver of {cid} in insightengine_hardening_waivers allows it")
     return errors
@@ -391,6 +391,11 @@ def check(inputs: v.Inputs) -> None:
         values["app_compose_services"] = services_wanted
         values["app_compose_secrets"] = secret_names(values)
         values["app_production"] = dict(PRODUCTION)
+        # What each service leaves of the guide (refused below unless waived or switched off).
+        values["app_accepted"] = {
+            name: sorted(_app.deviations({**_app.SERVICE_DEFAULTS, "user": _app.DEFAULT_USER, **svc}))
+            for name, svc in services_wanted.items()
+        }
 
 
 def check_waivers(inputs: v.Inputs, waivers: dict[str, t.Any]) -> None:

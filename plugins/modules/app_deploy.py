@@ -43,6 +43,10 @@ options:
     type: list
     elements: str
     required: true
+  force_recreate:
+    description: Recreate every container, also those whose definition did not change (drift behind Compose's back).
+    type: bool
+    default: false
   timeout:
     description: Seconds to wait for health.
     type: int
@@ -116,6 +120,7 @@ def main() -> None:
             "file": {"type": "path", "required": True},
             "compose": {"type": "list", "elements": "str", "required": True},
             "services": {"type": "list", "elements": "str", "required": True},
+            "force_recreate": {"type": "bool", "default": False},
             "timeout": {"type": "int", "default": 120},
         },
         supports_check_mode=True,
@@ -124,6 +129,8 @@ def main() -> None:
     if module.check_mode:
         module.exit_json(changed=True, containers=[])
     argv = [*p["compose"], "--project-name", p["project"], "--file", p["file"], "up", "--detach", "--remove-orphans"]
+    if p["force_recreate"]:
+        argv.append("--force-recreate")
     rc, out, err = module.run_command(argv, check_rc=False, environ_update={"LC_ALL": "C"})
     if rc != 0:
         module.fail_json(msg=f"compose up failed (exit {rc}): {' '.join((err or out).strip().splitlines()[-5:])}", changed=True)

@@ -43,6 +43,17 @@ options:
     description: A scan record older than this is due again.
     type: int
     default: 7
+  reported:
+    description: Images judged on a report given on the controller; they are always due (judging costs no scan).
+    type: list
+    elements: str
+    default: []
+  accepted:
+    description:
+      - Service to the control IDs its definition leaves under a waiver; any other problem
+        M(insightengine.hardening.app_verify) would find in its running container makes the service RV(drifted).
+    type: dict
+    default: {}
   trivy:
     description: The Trivy program (a name looked up in C(PATH), or a path).
     type: str
@@ -83,6 +94,13 @@ scans:
   returned: always
 scans_due:
   description: The images whose scan record is missing, older than O(scan_max_age_days) or of another image ID.
+  type: list
+  elements: str
+  returned: always
+drifted:
+  description:
+    - The services whose running container no longer is what their definition makes (recreated by hand without
+      C(read_only), a secret put into its environment, ...), whatever its labels say; the role recreates them.
   type: list
   elements: str
   returned: always
@@ -148,12 +166,15 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         version = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Version:")), None)
     ids = _app.image_ids(host, images)
     scans = read_scans(host, params["directory"], images)
+    containers = _app.project_containers(host, params["project"])
+    scans_due = due(scans, ids, params["scan_max_age_days"], datetime.date.today())
     return {
         "compose": _app.compose_command(host),
-        "containers": [_app.summary(c) for c in _app.project_containers(host, params["project"])],
+        "containers": [_app.summary(c) for c in containers],
+        "drifted": _app.drifted(containers, params["accepted"]),
         "image_ids": ids,
         "scans": scans,
-        "scans_due": due(scans, ids, params["scan_max_age_days"], datetime.date.today()),
+        "scans_due": [i for i in images if i in scans_due or i in params["reported"]],
         "trivy": {"path": trivy, "version": version},
         **host.state(files=params["files"]),
     }
@@ -167,6 +188,8 @@ def main() -> None:
             "images": {"type": "list", "elements": "str", "default": []},
             "files": {"type": "list", "elements": "str", "default": []},
             "scan_max_age_days": {"type": "int", "default": 7},
+            "reported": {"type": "list", "elements": "str", "default": []},
+            "accepted": {"type": "dict", "default": {}},
             "trivy": {"type": "str", "default": "trivy"},
         },
         supports_check_mode=True,

@@ -124,10 +124,12 @@ def judge(module: AnsibleModule, image: str) -> dict[str, t.Any]:
     except ValueError as exc:
         return {"pass": False, "error": f"the report for {image} is {exc}"}
     decision = _app.gate_findings(findings, p["threshold"], p["ignore_unfixed"], p["waivers"])
+    # A report keeps its own date: a record judged again on every run stays the same file.
+    stamp = report.get("CreatedAt") if source == "report" and isinstance(report, dict) else None
     record = {
         "image": image,
         "id": _app.image_ids(_host.HostReader.for_module(module), [image])[image],
-        "scanned": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "scanned": str(stamp or datetime.datetime.now(datetime.timezone.utc).isoformat()),
         "source": source,
         "threshold": p["threshold"],
         "scanners": p["scanners"] if source == "trivy" else None,
