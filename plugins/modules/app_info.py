@@ -168,6 +168,8 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
     scans = read_scans(host, params["directory"], images)
     containers = _app.project_containers(host, params["project"])
     scans_due = due(scans, ids, params["scan_max_age_days"], datetime.date.today())
+    # Evidence from a report that is no longer given is replaced by a scan.
+    scans_due += [i for i, r in scans.items() if r and r.get("source") == "report" and i not in params["reported"]]
     return {
         "compose": _app.compose_command(host),
         "containers": [_app.summary(c) for c in containers],

@@ -252,5 +252,6 @@ def test_the_compose_document_gives_every_service_the_guide_and_keeps_what_it_se
     }
     assert "JWT" not in str(web.get("environment"))
     assert web["healthcheck"]["test"] == ["CMD", "/app/health"]
+    assert web["tmpfs"] == ["/tmp:rw,noexec,nosuid,nodev,size=64m,mode=0700,uid=10001,gid=10001"]  # the service's own
     with pytest.raises(ValueError, match="not defined: db_password"):
         _app.compose_document({"web": {"secrets": ["db_password"]}})

@@ -1,0 +1,378 @@
+"""The app layer, measured from inside and outside the containers on Debian
+12 (docker.io 20.10, docker-compose 1.29) and 13 (docker.io 26.1, Compose
+v2), each host running the docker, postgres and nginx layers under it.
+
+What the application does is asked of the application (through nginx,
+with its API key and tokens); what the containers are is asked of the
+kernel inside them (id, /proc/1/status, a write to /, an allocation over
+the limit), not of the verify module.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import shlex
+import ssl
+import subprocess
+import time
+
+import pytest
+from conftest import (
+    EPHEMERAL_DIR,
+    assert_bad_inputs_refused,
+    assert_converged,
+    control_ids,
+    run_playbook,
+    tcp_open,
+    wait_for,
+)
+
+CONTROLS = 8
+HOSTS = ["app-debian12", "app-debian13"]
+IMAGE = "insightengine-test/app:1"
+PROJECT = "insightengine"
+CURRENT = {"reason": "fixed upstream next sprint", "approver": "security team", "expires": "2099-12-31"}
+EXPIRED = {**CURRENT, "expires": "2020-01-31"}
+
+
+def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
+    if check:
+        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
+    return proc
+
+
+def web(name: str) -> str:
+    """The ID of the project's web container on host name."""
+    out = sh(
+        name,
+        f"docker ps -q --no-trunc --filter label=com.docker.compose.project={PROJECT} "
+        "--filter label=com.docker.compose.service=web",
+    ).stdout.split()
+    assert len(out) == 1, out
+    return out[0]
+
+
+def inspect(name: str) -> dict:
+    return json.loads(sh(name, f"docker inspect {web(name)}").stdout)[0]
+
+
+def healthy(name: str) -> bool:
+    proc = sh(name, f"docker inspect -f '{{{{.State.Health.Status}}}}' {web(name)}", check=False)
+    return proc.stdout.strip() == "healthy"
+
+
+def call(ip: str, host: str, path: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, dict]:
+    """A request to the application through nginx (HTTPS; the test trusts
+    the host's self-signed certificate, nginx's own tests judge TLS)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(ip, 443, timeout=15, context=context)
+    try:
+        conn.request(method, path, headers={"Host": host, **(headers or {})})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(body or b"{}")
+    finally:
+        conn.close()
+
+
+def secret(name: str, key: str) -> str:
+    return (EPHEMERAL_DIR / "secrets" / name / "app" / key).read_text().strip()
+
+
+def token(key: str) -> str:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(json.dumps({"sub": "x", "exp": time.time() + 600}).encode())
+    return head + "." + b64(hmac.new(key.encode(), head.encode(), hashlib.sha256).digest())
+
+
+@pytest.fixture(scope="module", params=HOSTS)
+def target(request, ips):
+    return request.param, ips[request.param]
+
+
+def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
+    assert_converged(converge_playbook, hosts, "app", CONTROLS)
+
+
+def test_the_application_runs_as_the_non_root_uid_read_only_and_limited(target):
+    name, _ip = target
+    cid = web(name)
+    assert sh(name, f"docker exec {cid} id -u").stdout.strip() == "10001"
+    assert sh(name, f"docker exec {cid} id -g").stdout.strip() == "10001"
+    status = sh(name, f"docker exec {cid} cat /proc/1/status").stdout
+    assert "Uid:\t10001\t10001\t10001\t10001" in status and "NoNewPrivs:\t1" in status, status
+    assert "CapEff:\t0000000000000000" in status, status
+    write = sh(name, f"docker exec {cid} touch /probe", check=False)
+    assert write.returncode != 0 and "Read-only file system" in write.stderr, write
+    sh(name, f"docker exec {cid} touch /tmp/probe")  # the tmpfs the service needs
+    # An allocation over the 256 MiB limit is killed by the kernel (137: SIGKILL)...
+    oom = sh(name, f"docker exec {cid} python3 -c 'b = b\"x\" * (700 << 20)'", check=False)
+    assert oom.returncode == 137, oom
+    # ...and the application itself keeps running.
+    assert web(name) == cid and wait_for(lambda: healthy(name), 30)
+    host = inspect(name)["HostConfig"]
+    assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (256 << 20, 500_000_000, 128), host
+    assert host["CapDrop"] == ["ALL"] and not host["Privileged"] and host["RestartPolicy"]["Name"] == "always"
+
+
+def test_only_nginx_reaches_the_application(target):
+    name, ip = target
+    assert wait_for(lambda: healthy(name), 60), "the health check is not healthy"
+    # Published on 127.0.0.1 only: neither the controller nor a neighbour
+    # container on the segment gets an answer on 8080...
+    assert not tcp_open(ip, 8080)
+    neighbour = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network=insightengine-app",
+            "insightengine-hardening/debian:13",
+            "python3",
+            "-c",
+            f"import socket; s = socket.socket(); s.settimeout(3); print(s.connect_ex(({name!r}, 8080)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert neighbour.stdout.strip() != "0", neighbour
+    # ...while nginx's upstream (127.0.0.1:8080) answers.
+    status, headers, body = call(ip, name, "/health")
+    assert status == 200 and body["status"] == "ok", (status, body)
+    assert "strict-transport-security" in headers  # nginx's answer, not the app's own
+
+
+def test_a_request_through_nginx_reaches_postgresql_over_tls(target):
+    name, ip = target
+    status, _headers, body = call(ip, name, "/db")
+    assert status == 200, body
+    assert body["ssl"] == "true" and body["version"].startswith("TLSv1.") and body["user"] == "insightengine_app", body
+    # The same connection without TLS, from the application's container: refused by pg_hba.
+    probe = (
+        "import socket, struct, os; s = socket.create_connection((os.environ['DB_HOST'], 5432), timeout=5); "
+        "b = b'user\\0insightengine_app\\0database\\0insightengine\\0\\0'; "
+        "s.sendall(struct.pack('!ii', len(b) + 8, 196608) + b); print(s.recv(300))"
+    )
+    out = sh(name, f"docker exec {web(name)} python3 -c {shlex.quote(probe)}").stdout
+    assert "no encryption" in out or "pg_hba.conf" in out, out
+
+
+def test_the_api_key_tokens_and_the_secure_session_cookie(target):
+    name, ip = target
+    status, _h, _b = call(ip, name, "/login", "POST", {"X-API-Key": "not-the-key"})
+    assert status == 401
+    status, headers, body = call(ip, name, "/login", "POST", {"X-API-Key": secret(name, "api_key")})
+    assert status == 200, body
+    cookie = headers["set-cookie"]
+    assert "; Secure" in cookie and "HttpOnly" in cookie, cookie  # COOKIE_SECURE=true in production
+    assert call(ip, name, "/whoami", headers={"Authorization": f"Bearer {body['token']}"})[0] == 200
+    assert call(ip, name, "/whoami", headers={"Authorization": f"Bearer {token(secret(name, 'jwt_secret'))}"})[0] == 200
+    assert call(ip, name, "/whoami", headers={"Authorization": f"Bearer {token('x' * 48)}"})[0] == 401
+
+
+def test_secrets_are_files_owned_by_the_service_not_environment(target):
+    name, _ip = target
+    container = inspect(name)
+    names = [e.split("=", 1)[0] for e in container["Config"]["Env"]]
+    assert not [n for n in names if any(w in n for w in ("PASSWORD", "TOKEN", "KEY")) or n.endswith("SECRET")], names
+    jwt = secret(name, "jwt_secret")
+    assert jwt not in json.dumps(container)
+    assert sh(name, f"docker exec {web(name)} cat /run/secrets/jwt_secret").stdout.strip() == jwt
+    listing = sh(
+        name, "stat -c '%n %a %u:%g' /opt/insightengine/compose.yaml /opt/insightengine/secrets /opt/insightengine/secrets/*"
+    ).stdout.splitlines()
+    modes = dict(line.split(" ", 1) for line in listing)
+    assert modes["/opt/insightengine/compose.yaml"] == "600 0:0" and modes["/opt/insightengine/secrets"] == "700 0:0"
+    assert modes["/opt/insightengine/secrets/jwt_secret"] == "440 10001:10001", modes  # noqa: S105 - a mode
+    assert jwt not in sh(name, "cat /opt/insightengine/compose.yaml").stdout
+
+
+def report(path, severity: str = "CRITICAL") -> str:
+    """A Trivy JSON report (SchemaVersion 2) as CI would write it."""
+    path.write_text(
+        json.dumps(
+            {
+                "SchemaVersion": 2,
+                "CreatedAt": time.strftime("%Y-%m-%dT00:00:00Z"),
+                "ArtifactName": IMAGE,
+                "ArtifactType": "container_image",
+                "Results": [
+                    {
+                        "Target": f"{IMAGE} (debian)",
+                        "Class": "os-pkgs",
+                        "Type": "debian",
+                        "Vulnerabilities": [
+                            {
+                                "VulnerabilityID": "CVE-2026-31337",
+                                "PkgName": "libssl3",
+                                "InstalledVersion": "3.0.20-1~deb12u1",
+                                "FixedVersion": "3.0.21-1~deb12u1",
+                                "Severity": severity,
+                                "Title": "test: a flaw in the TLS handshake",
+                            },
+                            {
+                                "VulnerabilityID": "CVE-2026-1000",
+                                "PkgName": "zlib1g",
+                                "InstalledVersion": "1:1.2.13",
+                                "FixedVersion": "",
+                                "Severity": "LOW",
+                                "Title": "below the threshold",
+                            },
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    return str(path)
+
+
+def state(name: str) -> tuple[str, str]:
+    return web(name), sh(name, "sha256sum /opt/insightengine/compose.yaml").stdout
+
+
+def test_the_scan_gate_stops_a_deploy_before_anything_changes(hosts, converge_playbook):
+    critical = report(EPHEMERAL_DIR / "trivy-critical.json")
+    change = {"app_scan_reports": {IMAGE: critical}, "app_environment": {"LOG_LEVEL": "debug"}}
+    before = {name: state(name) for name in hosts}
+    blocked = run_playbook(converge_playbook, extra_vars=change)
+    assert blocked.rc != 0
+    for name in hosts:
+        message = blocked.failure_messages(name)
+        for text in ("CRITICAL", "CVE-2026-31337", "libssl3", "3.0.20-1~deb12u1", "fixed in 3.0.21-1~deb12u1"):
+            assert text in message, message
+        assert "CVE-2026-1000" not in message  # LOW: below the threshold
+        assert state(name) == before[name], "a blocked deploy changed the containers or the Compose file"
+
+    # A current waiver lets it pass, the deploy happens, and the report shows the waiver.
+    waived = run_playbook(converge_playbook, extra_vars={**change, "app_scan_waivers": {"CVE-2026-31337": CURRENT}})
+    assert waived.rc == 0, waived.stdout[-3000:]
+    for name in hosts:
+        finding = waived.findings(name, "app")["APP-06"]
+        assert finding["status"] == "pass", finding
+        assert finding["actual"][IMAGE]["waived"] == [{"id": "CVE-2026-31337", **CURRENT}], finding
+        assert state(name)[0] != before[name][0]  # recreated with LOG_LEVEL
+        assert "LOG_LEVEL=debug" in inspect(name)["Config"]["Env"]
+
+    # An expired waiver stops it again.
+    expired = run_playbook(converge_playbook, extra_vars={**change, "app_scan_waivers": {"CVE-2026-31337": EXPIRED}})
+    assert expired.rc != 0
+    for name in hosts:
+        assert "waiver expired on 2020-01-31" in expired.failure_messages(name)
+
+    # Without the report the host scans again; back to the converged state.
+    back = run_playbook(converge_playbook)
+    assert back.rc == 0, back.stdout[-3000:]
+    for name in hosts:
+        assert back.findings(name, "app")["APP-06"]["actual"][IMAGE]["source"] == "trivy"
+
+
+def test_the_real_scanner_finds_a_secret_planted_in_the_image(hosts, converge_playbook):
+    before = {name: state(name) for name in hosts}
+    run = run_playbook(converge_playbook, extra_vars={"app_image": "insightengine-test/app:leaky"})
+    assert run.rc != 0
+    for name in hosts:
+        message = run.failure_messages(name)
+        assert "aws-access-key-id" in message and "/app/config/deploy.env" in message, message
+        assert state(name) == before[name]
+
+
+def test_a_deploy_that_does_not_become_healthy_rolls_back(hosts, converge_playbook):
+    before = {name: inspect(name) for name in hosts}
+    run = run_playbook(converge_playbook, extra_vars={"app_healthcheck": ["CMD", "/bin/false"], "app_deploy_timeout": 120})
+    assert run.rc != 0
+    for name in hosts:
+        message = run.failure_messages(name)
+        assert "did not become healthy" in message and "the previous project runs again" in message, message
+        after = inspect(name)
+        assert after["Id"] != before[name]["Id"] and after["Config"]["Healthcheck"]["Test"] == ["CMD", "/app/healthcheck"]
+        assert wait_for(lambda name=name: healthy(name), 60)
+    assert run_playbook(converge_playbook, check=True).rc == 0
+
+
+def recreate_by_hand(name: str, *, read_only: bool, env: list[str]) -> None:
+    """Replace the web container with one made by docker run, with the same
+    labels (so the project's hashes still match) and settings, except what
+    the drift changes."""
+    c = inspect(name)
+    cfg, host = c["Config"], c["HostConfig"]
+    argv = [
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        c["Name"].lstrip("/"),
+        "--user",
+        cfg["User"],
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges:true",
+        "--memory",
+        str(host["Memory"]),
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        str(host["PidsLimit"]),
+        "--restart",
+        "always",
+        "-p",
+        "127.0.0.1:8080:8080",
+        "--network",
+        next(iter(c["NetworkSettings"]["Networks"])),
+        "--health-cmd",
+        "/app/healthcheck",
+        "--health-interval",
+        "3s",
+        "--tmpfs",
+        "/tmp",
+    ]
+    if read_only:
+        argv.append("--read-only")
+    for key, value in cfg["Labels"].items():
+        argv += ["--label", f"{key}={value}"]
+    for mount in c["Mounts"]:
+        argv += ["--mount", f"type=bind,src={mount['Source']},dst={mount['Destination']},readonly"]
+    for item in cfg["Env"] + env:
+        argv += ["-e", item]
+    argv.append(cfg["Image"])
+    sh(name, f"docker rm -f {c['Id']} >/dev/null && {shlex.join(argv)} >/dev/null")
+    assert wait_for(lambda: healthy(name), 60)
+
+
+def test_drift_is_reported_with_its_control_and_repaired(hosts, converge_playbook):
+    drift = {"app-debian12": "APP-02", "app-debian13": "APP-08"}
+    recreate_by_hand("app-debian12", read_only=False, env=[])
+    recreate_by_hand("app-debian13", read_only=True, env=[f"DB_PASSWORD={secret('app-debian13', 'api_key')}"])
+    check = run_playbook(converge_playbook, check=True)
+    assert check.rc == 0, check.stdout[-3000:]
+    for name in hosts:
+        statuses = check.statuses(name, "app")
+        assert {cid for cid, s in statuses.items() if s == "fail"} == {drift[name]}, (name, statuses)
+        would = set().union(*(control_ids(task) for task in check.changed_tasks(name)))
+        assert drift[name] in would, check.changed_tasks(name)
+    assert secret("app-debian13", "api_key") not in check.stdout  # the finding names the variable, never its value
+    run = run_playbook(converge_playbook)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert inspect("app-debian12")["HostConfig"]["ReadonlyRootfs"] is True
+    assert not [e for e in inspect("app-debian13")["Config"]["Env"] if e.startswith("DB_PASSWORD")]
+    assert_converged(converge_playbook, hosts, "app", CONTROLS)
+
+
+def test_bad_input_is_refused_before_anything_changes():
+    cases = assert_bad_inputs_refused(
+        "app",
+        "app-debian13",
+        ["docker ps -a --no-trunc --format '{{.ID}} {{.Image}} {{.Names}}'", "cat /opt/insightengine/compose.yaml"],
+    )
+    assert cases >= 100, cases
