@@ -287,6 +287,9 @@ SPEC: dict[str, v.Validator] = {
     "app_vault_role_id": v.string(r"[A-Za-z0-9-]{0,128}", what="an AppRole role_id", empty=True),
     "app_vault_secret_id": v.optional(_secret),
     "app_vault_ca_cert": v.string(None, what="a CA file on the controller", empty=True, max_length=4096),
+    "app_secrets_file": v.optional(v.controller_path),
+    "app_secrets_vault_password_file": v.optional(v.controller_path),
+    "app_rotate_secrets": v.list_of(v.string(_SERVICE.pattern, what="a secret name (a-z, 0-9, _ -)"), max_items=20),
     "app_scan_threshold": v.choice(*_app.SEVERITIES, what="a Trivy severity, one of"),
     "app_scan_ignore_unfixed": v.boolean,
     "app_scan_scanners": v.list_of(v.choice("vuln", "secret", "misconfig", what="a Trivy scanner, one of"), min_items=1),
@@ -355,6 +358,9 @@ def check(inputs: v.Inputs) -> None:
                 inputs.error(f"app_secrets.{name} is shorter than {minimum} characters; leave it out to have one generated")
         if values["app_database_password"] and len(values["app_database_password"]) < 16:
             inputs.error("app_database_password is shorter than 16 characters (the postgres layer's minimum)")
+    inputs.together("app_secrets_file", "app_secrets_vault_password_file", " (the role writes the file encrypted)")
+    if inputs.valid("app_vault_url", "app_secrets_file") and values["app_vault_url"] and values["app_secrets_file"]:
+        inputs.error("app_vault_url and app_secrets_file are both set: keep the secrets in one place")
     vault = ("app_vault_url", "app_vault_role_id", "app_vault_secret_id")
     if inputs.valid(*vault) and values["app_vault_url"] and not (values["app_vault_role_id"] and values["app_vault_secret_id"]):
         inputs.error("app_vault_url is set: app_vault_role_id and app_vault_secret_id (AppRole) must be set too")

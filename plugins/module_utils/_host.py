@@ -293,6 +293,14 @@ class HostReader:
         return sorted(missing)
 
     @staticmethod
+    def uid(path: str) -> int | None:
+        """The numeric owner of a path (None when it does not exist)."""
+        try:
+            return os.lstat(path).st_uid
+        except OSError:
+            return None
+
+    @staticmethod
     def stat(path: str) -> dict[str, t.Any]:
         try:
             st = os.lstat(path)

@@ -19,11 +19,6 @@ description:
   - In check mode nothing runs; the result says a deploy would happen.
 author:
   - InsightEngine platform team (@insightengine)
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 options:
   project:
     description: The Compose project name.

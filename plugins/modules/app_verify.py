@@ -51,6 +51,9 @@ options:
     description: APP-08. Secret name to the file it is kept in on the host.
     type: dict
     default: {}
+  secret_owner:
+    description: APP-08. The UID that must own each secret file (the service's; the files are mounted as they are).
+    type: str
   secret_max_age_days:
     description: APP-08. A secret older than this is due for rotation.
     type: int
@@ -268,8 +271,11 @@ class AppVerifier:
             if not state["exists"] or mtime is None:
                 files[name] = "missing"
                 continue
+            owner = str(self.host.uid(path))
             if int(state["mode"], 8) & 0o037:
                 files[name] = f"mode {state['mode']} (at most 0440)"
+            elif self.p["secret_owner"] and owner != str(self.p["secret_owner"]):
+                files[name] = f"owned by UID {owner}, not the service's {self.p['secret_owner']} (it cannot read it)"
             age = (now - mtime) / 86400
             if age > self.p["secret_max_age_days"]:
                 due[name] = f"{age:.0f} days old: due for rotation (max {self.p['secret_max_age_days']})"
@@ -296,8 +302,10 @@ def main() -> None:
             "default": {"APP_ENV": "production", "SSL_ENABLED": "true", "COOKIE_SECURE": "true", "DEBUG": "false"},
         },
         "files": {"type": "dict", "default": {}},
-        "secrets": {"type": "dict", "default": {}},
-        "secret_max_age_days": {"type": "int", "default": 90},
+        # Names and paths of secrets, never their values.
+        "secrets": {"type": "dict", "default": {}, "no_log": False},
+        "secret_owner": {"type": "str", "no_log": False},
+        "secret_max_age_days": {"type": "int", "default": 90, "no_log": False},
         "scan": {"type": "dict", "default": {}},
         **findings_argument_spec(),
     }

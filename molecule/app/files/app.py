@@ -125,7 +125,7 @@ class Pg:
             kind, body = self._read()
             if kind == b"D":
                 count, offset, row = struct.unpack("!h", body[:2])[0], 2, []
-                for _ in range(count):
+                for _column in range(count):
                     size = struct.unpack("!i", body[offset : offset + 4])[0]
                     offset += 4
                     row.append(None if size < 0 else body[offset : offset + size].decode())

