@@ -193,6 +193,49 @@ def test_the_api_key_tokens_and_the_secure_session_cookie(target):
     assert call(ip, name, "/whoami", headers={"Authorization": f"Bearer {token('x' * 48)}"})[0] == 401
 
 
+def test_the_session_cookie_is_secure_only_when_told(target):
+    """The same image with COOKIE_SECURE=false (what only a waiver of APP-07
+    would allow): the cookie loses Secure. The role's own container has it."""
+    name, _ip = target
+    mounts = " ".join(f"-v /opt/insightengine/secrets/{s}:/run/secrets/{s}:ro" for s in ("api_key", "jwt_secret"))
+    sh(
+        name,
+        "docker rm -f cookie-test >/dev/null 2>&1; "
+        f"docker run -d --name cookie-test --user 10001:10001 --read-only {mounts} -e COOKIE_SECURE=false "
+        f"-e APP_PORT=8081 {IMAGE} >/dev/null",
+    )
+    probe = (
+        "import time, urllib.request\n"
+        "key = open('/run/secrets/api_key').read().strip()\n"
+        "for _attempt in range(50):\n"
+        "    try:\n"
+        "        ask = urllib.request.Request('http://127.0.0.1:8081/login', data=b'', headers={'X-API-Key': key})\n"
+        "        r = urllib.request.urlopen(ask)\n"
+        "        print(r.headers['Set-Cookie']); break\n"
+        "    except OSError:\n"
+        "        time.sleep(0.2)\n"
+    )
+    try:
+        cookie = sh(name, f"docker exec cookie-test python3 -c {shlex.quote(probe)}").stdout.strip()
+    finally:
+        sh(name, "docker rm -f cookie-test >/dev/null")
+    assert cookie.startswith("session=") and "HttpOnly" in cookie and "Secure" not in cookie, cookie
+
+
+def test_a_secret_older_than_its_maximum_age_is_due_for_rotation(hosts, converge_playbook):
+    for name in hosts:
+        sh(name, "touch -d '100 days ago' /opt/insightengine/secrets/api_key")
+    try:
+        check = run_playbook(converge_playbook, check=True)
+    finally:
+        for name in hosts:
+            sh(name, "touch /opt/insightengine/secrets/api_key")
+    for name in hosts:
+        finding = check.findings(name, "app")["APP-08"]
+        assert finding["status"] == "fail", finding
+        assert finding["actual"]["rotation_due"]["api_key"].startswith("100 days old: due for rotation"), finding
+
+
 def test_secrets_are_files_owned_by_the_service_not_environment(target):
     name, _ip = target
     container = inspect(name)

@@ -255,3 +255,39 @@ def test_the_compose_document_gives_every_service_the_guide_and_keeps_what_it_se
     assert web["tmpfs"] == ["/tmp:rw,noexec,nosuid,nodev,size=64m,mode=0700,uid=10001,gid=10001"]  # the service's own
     with pytest.raises(ValueError, match="not defined: db_password"):
         _app.compose_document({"web": {"secrets": ["db_password"]}})
+
+
+def test_a_container_changed_behind_composes_back_is_drift_a_waived_deviation_is_not():
+    web, worker = recorded_containers()
+    assert _app.drifted([web], {}) == []
+    assert _app.drifted([web, worker], {}) == ["worker"]
+    # Every deviation of the worker waived (and its secret in the environment is never waivable here):
+    accepted = {"worker": ["APP-01", "APP-02", "APP-03", "APP-04", "APP-05"]}
+    assert _app.drifted([worker], accepted) == ["worker"]
+    accepted["worker"].append("APP-08")
+    assert _app.drifted([worker], accepted) == []
+
+
+def test_each_service_carries_the_hash_of_its_definition_and_of_its_secrets_versions():
+    services = {
+        "web": {"image": "registry.example/app:1", "secrets": ["jwt_secret"]},
+        "worker": {"image": "registry.example/app:1"},
+    }
+    secrets = {"jwt_secret": {"file": "/opt/insightengine/secrets/jwt_secret", "version": "aaaa"}}
+    document, hashes = _app.compose_project(services, secrets)
+    assert document["services"]["web"]["labels"] == {_app.HASH_LABEL: hashes["web"]}
+    assert _app.compose_project(services, secrets)[1] == hashes  # stable
+    rotated = _app.compose_project(services, {"jwt_secret": {**secrets["jwt_secret"], "version": "bbbb"}})[1]
+    assert rotated["web"] != hashes["web"] and rotated["worker"] == hashes["worker"]  # only the service that mounts it
+    changed = _app.compose_project({**services, "worker": {"image": "registry.example/app:2"}}, secrets)[1]
+    assert changed["worker"] != hashes["worker"] and changed["web"] == hashes["web"]
+
+
+def test_dollar_signs_reach_the_application_as_written():
+    doc = _app.compose_document({"web": {"image": "registry.example/app:1", "environment": {"GREETING": "costs $5 ${HOME}"}}})
+    assert doc["services"]["web"]["environment"]["GREETING"] == "costs $$5 $${HOME}"  # Compose reads $$ as $
+
+
+def test_names_that_point_at_a_secret_are_not_secrets():
+    assert _app.secret_like("DB_PASSWORD") and _app.secret_like("api-key") and _app.secret_like("JWT_SECRET")
+    assert not _app.secret_like("SECRETS_DIR") and not _app.secret_like("DB_PASSWORD_FILE") and not _app.secret_like("APP_ENV")

@@ -84,3 +84,51 @@ def test_a_service_leaving_a_control_needs_its_waiver():
         "only a waiver of APP-05 in insightengine_hardening_waivers allows it",
     ]
     assert a.check_deviations(services, waived=["APP-04", "APP-05"]) == []
+
+
+def test_a_waiver_or_a_switched_off_control_lets_a_service_leave_it():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cases"))
+    from input_cases import defaults
+
+    from ansible_collections.insightengine.hardening.plugins.module_utils import _inputs as v
+
+    def errors(changes, waivers):
+        inputs = v.Inputs(a.SPEC, {**defaults("app"), **changes}, a.SECRETS)
+        a.check(inputs)
+        a.check_waivers(inputs, waivers)
+        return inputs.errors
+
+    privileged = {"app_services": {"web": {"privileged": True}}}
+    assert errors(privileged, {}) and errors(privileged, {"APP-04": {"reason": "r"}}) == []
+    assert errors({**privileged, "app_privileges_enabled": False}, {}) == []
+    staging = {"app_environment": {"APP_ENV": "staging"}}
+    assert errors(staging, {}) and errors(staging, {"APP-07": {"reason": "r"}}) == []
+
+
+def test_without_trivy_the_host_is_refused_with_what_to_do():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cases"))
+    from input_cases import defaults
+
+    from ansible_collections.insightengine.hardening.plugins.module_utils import _inputs as v
+
+    def host_errors(changes, facts):
+        inputs = v.Inputs(a.SPEC, {**defaults("app"), **changes}, a.SECRETS)
+        a.check(inputs)
+        a.check_host(inputs, facts, {"check_mode": False})
+        return inputs.errors
+
+    image = "registry.example/insightengine:1.4.2"
+    facts = {"compose": {"argv": ["docker", "compose"]}, "trivy": {"path": None}, "images_to_scan": [image]}
+    (message,) = host_errors({"app_scan_reports": {}}, facts)
+    assert message.startswith("Trivy is not installed and app_scan_install_trivy is false") and image in message
+    assert "app_scan_reports" in message
+    assert host_errors({"app_scan_install_trivy": True, "app_scan_reports": {}}, facts) == []
+    assert host_errors({"app_scan_reports": {image: "~/reports/insightengine.json"}}, facts) == []  # CI scanned it
+    assert host_errors({"app_scan_reports": {}}, {**facts, "trivy": {"path": "/usr/bin/trivy"}}) == []
+    assert host_errors({"app_scan_reports": {}}, {**facts, "compose": None})[0].startswith("the host has no Compose")
