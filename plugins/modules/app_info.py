@@ -105,7 +105,7 @@ drifted:
   elements: str
   returned: always
 trivy:
-  description: C(path) and C(version) of Trivy (null when it is not installed).
+  description: C(path) and C(version) of Trivy (null when it is not installed; the version only when a scan is due).
   type: dict
   returned: always
 files:
@@ -160,16 +160,16 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         if "/" not in params["trivy"]
         else (params["trivy"] if os.access(params["trivy"], os.X_OK) else None)
     )
-    version = None
-    if trivy:
-        _rc, out, _err = host.run(trivy, "--version")
-        version = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Version:")), None)
     ids = _app.image_ids(host, images)
     scans = read_scans(host, params["directory"], images)
     containers = _app.project_containers(host, params["project"])
     scans_due = due(scans, ids, params["scan_max_age_days"], datetime.date.today())
     # Evidence from a report that is no longer given is replaced by a scan.
     scans_due += [i for i, r in scans.items() if r and r.get("source") == "report" and i not in params["reported"]]
+    version = None
+    if trivy and scans_due:  # only when it will scan: a converged host does not start it
+        _rc, out, _err = host.run(trivy, "--version")
+        version = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Version:")), None)
     return {
         "compose": _app.compose_command(host),
         "containers": [_app.summary(c) for c in containers],
