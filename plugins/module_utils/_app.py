@@ -28,6 +28,9 @@ import typing as t
 from ._findings import Control, expiry, waiver_problems
 
 GUIDE_CONTAINERS = "2. Container Security (Docker)"
+# The guide's production configuration (4.1): variable -> the only value
+# accepted without a waiver of APP-07.
+PRODUCTION = {"APP_ENV": "production", "SSL_ENABLED": "true", "COOKIE_SECURE": "true", "DEBUG": "false"}
 GUIDE_CONFIG = "4.1 Configuration"
 
 CATALOG = (
@@ -432,7 +435,7 @@ def compose_document(
         if service.get("tmpfs"):
             uid, _sep, gid = str(out["user"]).partition(":")
             options = f"{TMPFS_OPTIONS},uid={uid},gid={gid or uid}"
-            out["tmpfs"] = [path if ":" in path else f"{path}:{options}" for path in service["tmpfs"]]
+            out["tmpfs"] = [f"{path}:{options}" for path in service["tmpfs"]]
         if service.get("environment"):
             out["environment"] = _escape(dict(sorted(service["environment"].items())))
         if service.get("healthcheck"):
@@ -481,20 +484,6 @@ def compose_project(
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-
-
-def compose_command(host: t.Any) -> dict[str, t.Any] | None:
-    """Compose v2 (docker compose) or docker-compose 1.x: argv and version."""
-    docker = host.which("docker")
-    candidates = [[docker, "compose"]] if docker else []
-    legacy = host.which("docker-compose")
-    if legacy:
-        candidates.append([legacy])
-    for argv in candidates:
-        rc, out, _err = host.run(*argv, "version", "--short")
-        if rc == 0 and out.strip():
-            return {"argv": argv, "version": out.strip().lstrip("v")}
-    return None
 
 
 def _json_objects(text: str) -> list[t.Any]:
@@ -565,11 +554,25 @@ def secret_like(name: str) -> bool:
     return not upper.endswith(REFERENCE_SUFFIXES) and any(word in upper for word in SECRET_ENV)
 
 
-def redacted(environment: dict[str, str]) -> dict[str, str]:
-    """An environment as a report may show it: secret-like values hidden."""
-    return {k: ("(redacted)" if secret_like(k) else val) for k, val in sorted(environment.items())}
-
-
 def scan_record_name(image: str) -> str:
     """The file name of an image's scan record."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in image) + ".json"
+
+
+def read_scan_record(host: t.Any, directory: str, image: str) -> dict[str, t.Any] | None:
+    """An image's last scan record (app_scan wrote it), None when there is
+    none or it does not parse."""
+    text = host.read(f"{directory.rstrip('/')}/scans/{scan_record_name(image)}")
+    try:
+        record = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def record_age_days(record: dict[str, t.Any] | None, today: datetime.date) -> int | None:
+    """Days since the record's scan (its report's own date for a CI report)."""
+    try:
+        return (today - datetime.date.fromisoformat(str((record or {}).get("scanned", ""))[:10])).days
+    except ValueError:
+        return None

@@ -27,9 +27,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _in
 from ansible_collections.insightengine.hardening.plugins.module_utils._inputs import Invalid
 from ansible_collections.insightengine.hardening.plugins.module_utils._postgres_inputs import _object_name, well_known
 
-# The guide's production configuration (4.1): variable -> the only value
-# accepted without a waiver of APP-07.
-PRODUCTION = {"APP_ENV": "production", "SSL_ENABLED": "true", "COOKIE_SECURE": "true", "DEBUG": "false"}
+PRODUCTION = _app.PRODUCTION
 # Linux capabilities (capabilities(7)) a service may add back after cap_drop ALL.
 CAPABILITIES = (
     "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE",
@@ -105,6 +103,16 @@ def user(value: t.Any) -> str:
     )(value)
 
 
+def mount_path(value: t.Any) -> str:
+    """A path in Compose's short mount syntax (PATH:OPTIONS for tmpfs,
+    SOURCE:TARGET:MODE for a volume): an absolute path without the ':' that
+    would end it or the ',' that separates mount options."""
+    raw = v.path(value)
+    if ":" in raw or "," in raw:
+        raise Invalid(f"must not contain : or , (they separate the mount's parts and options), got {v.shown(value)}")
+    return raw
+
+
 def app_image(value: t.Any) -> str:
     if value in ("", None):
         raise Invalid("is not set: give your registry's image of the application (registry.example/insightengine:1.4.2)")
@@ -135,7 +143,7 @@ SERVICE_FIELDS: dict[str, v.Validator] = {
     "command": v.optional(v.list_of(v.text(max_length=4096), max_items=100, unique=False)),
     "environment": v.optional(environment),
     "ports": v.optional(v.list_of(port, max_items=50)),
-    "tmpfs": v.optional(v.list_of(v.path, max_items=20)),
+    "tmpfs": v.optional(v.list_of(mount_path, max_items=20)),
     "cap_add": v.optional(
         v.list_of(v.choice(*CAPABILITIES, what="a capability name such as NET_BIND_SERVICE, one of"), max_items=10)
     ),
@@ -237,7 +245,7 @@ def database(value: t.Any) -> dict[str, t.Any]:
         "dbname": _object_name,
         "user": _object_name,
         "sslmode": v.choice(*SSLMODES, what="a TLS mode (never disable, allow or prefer), one of"),
-        "sslrootcert": v.optional(v.path),
+        "sslrootcert": v.optional(mount_path),
         "dsn": v.optional(v.text(max_length=1024)),  # the postgres layer's; not used here
     }
     record = v.record(fields, required=("host", "dbname", "user"), defaults={"port": 5432, "sslmode": "require"})(value)
@@ -265,7 +273,7 @@ SPEC: dict[str, v.Validator] = {
     "app_port": v.port,
     "app_published_port": v.port,
     "app_healthcheck": v.list_of(v.text(max_length=4096), min_items=1, max_items=50, unique=False),
-    "app_tmpfs": v.list_of(v.path, max_items=20),
+    "app_tmpfs": v.list_of(mount_path, max_items=20),
     "app_mem_limit": memory,
     "app_cpus": cpus,
     "app_pids_limit": v.integer(8, 100000, "a number of processes"),
@@ -286,7 +294,7 @@ SPEC: dict[str, v.Validator] = {
     "app_vault_path": v.string(_KV_PATH, what="a KV v2 path such as insightengine/web1"),
     "app_vault_role_id": v.string(r"[A-Za-z0-9-]{0,128}", what="an AppRole role_id", empty=True),
     "app_vault_secret_id": v.optional(_secret),
-    "app_vault_ca_cert": v.string(None, what="a CA file on the controller", empty=True, max_length=4096),
+    "app_vault_ca_cert": v.optional(v.controller_path),
     "app_secrets_file": v.optional(v.controller_path),
     "app_secrets_vault_password_file": v.optional(v.controller_path),
     "app_rotate_secrets": v.list_of(v.string(_SERVICE.pattern, what="a secret name (a-z, 0-9, _ -)"), max_items=20),
@@ -386,17 +394,17 @@ def check(inputs: v.Inputs) -> None:
     )
     if not inputs.errors and inputs.valid(*needed):
         services_wanted = effective_services(values)
+        made = secret_names(values)
         for name, service in services_wanted.items():
             try:
                 image(service.get("image"))
             except Invalid as exc:
                 inputs.error(f"app_services.{name}.image {exc.message}")
-            unknown = [s for s in service.get("secrets") or [] if s not in secret_names(values)]
+            unknown = [s for s in service.get("secrets") or [] if s not in made]
             if unknown:
                 inputs.error(f"app_services.{name}.secrets names secrets the role does not make: {', '.join(unknown)}")
         values["app_compose_services"] = services_wanted
-        values["app_compose_secrets"] = secret_names(values)
-        values["app_production"] = dict(PRODUCTION)
+        values["app_compose_secrets"] = made
         # What each service leaves of the guide (refused below unless waived or switched off).
         values["app_accepted"] = {
             name: sorted(_app.deviations({**_app.SERVICE_DEFAULTS, "user": _app.DEFAULT_USER, **svc}))

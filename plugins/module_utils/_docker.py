@@ -460,6 +460,20 @@ INFO_KEYS = ("ServerVersion", "LiveRestoreEnabled", "LoggingDriver", "SecurityOp
 ENGINE_PACKAGES = ("docker.io", "docker-ce", "moby-engine", "docker-engine")
 
 
+def compose_command(host: t.Any) -> dict[str, t.Any] | None:
+    """Compose v2 (docker compose) or docker-compose 1.x: the argv that runs
+    it, its version and its name; None when neither answers."""
+    docker = host.which("docker")
+    candidates = [[docker, "compose"]] if docker else []
+    if host.which("docker-compose"):
+        candidates.append(["docker-compose"])
+    for argv in candidates:
+        rc, out, _err = host.run(*argv, "version", "--short")
+        if rc == 0 and out.strip():
+            return {"argv": argv, "version": out.strip().lstrip("v"), "command": " ".join(argv).rsplit("/", 1)[-1]}
+    return None
+
+
 def _json_lines(text: str) -> list[dict[str, t.Any]]:
     found = []
     for line in text.splitlines():
@@ -557,13 +571,8 @@ def read_engine(host: t.Any, daemon_file: str = DAEMON_FILE) -> dict[str, t.Any]
             bridge = (_json_lines(out) or [{}])[0] if rc == 0 else {}
             rc, out, _err = host.run(docker, "ps", "--format", "{{json .}}")
             published = parse_published(_json_lines(out)) if rc == 0 else []
-        for cmd in ((docker, "compose", "version", "--short"), ("docker-compose", "version", "--short")):
-            if cmd[0] == "docker-compose" and not host.which("docker-compose"):
-                continue
-            rc, out, _err = host.run(*cmd)
-            if rc == 0 and out.strip():
-                engine["compose"] = {"version": out.strip().lstrip("v"), "command": " ".join(cmd[:-2]).rsplit("/", 1)[-1]}
-                break
+        found = compose_command(host)
+        engine["compose"] = {"version": found["version"], "command": found["command"]} if found else None
     daemon = read_daemon_file(host, daemon_file)
     service, socket = host.unit_properties(("docker.service", "docker.socket"), ("MainPID", "FragmentPath"))
     pid = service.get("MainPID") or ""

@@ -80,31 +80,39 @@ def last_health_output(container: dict[str, t.Any]) -> str:
     return " ".join(str(log[-1].get("Output") or "").split())[:300] if log else ""
 
 
-def wait(module: AnsibleModule, host: _host.HostReader, services: list[str]) -> tuple[bool, list[dict[str, t.Any]], list[str]]:
+def look(module: AnsibleModule, services: list[str]) -> tuple[str, list[dict[str, t.Any]], list[str]]:
+    """One look at the project's containers: "healthy" (every service runs
+    and is healthy, or has no health check), "failed" (one has no
+    container, exited or is unhealthy) or "pending"; and what is wrong."""
+    host = _host.HostReader.for_module(module)  # a new reader: each look reads afresh
+    containers = _app.project_containers(host, module.params["project"])
+    by_service: dict[str, list[dict[str, t.Any]]] = {}
+    for container in containers:
+        by_service.setdefault(_app.summary(container)["service"], []).append(container)
+    failed, pending, problems = False, False, []
+    for service in services:
+        if not by_service.get(service):
+            failed = True
+            problems.append(f"{service}: no container")
+        for container in by_service.get(service) or []:
+            s = _app.summary(container)
+            state = f"{s['name']}: {s['status']}, health {s['health'] or 'none'} {last_health_output(container)}".rstrip()
+            if s["status"] in ("exited", "dead") or s["health"] == "unhealthy":
+                failed = True
+                problems.append(state)
+            elif s["status"] != "running" or s["health"] not in (None, "healthy"):
+                pending = True
+                problems.append(state)
+    verdict = "failed" if failed else "pending" if pending else "healthy"
+    return verdict, [_app.summary(c) for c in containers], problems
+
+
+def wait(module: AnsibleModule, services: list[str]) -> tuple[bool, list[dict[str, t.Any]], list[str]]:
     deadline = time.monotonic() + module.params["timeout"]
     while True:
-        host._cache.clear()  # each look is a new one
-        containers = _app.project_containers(host, module.params["project"])
-        by_service = {}
-        for container in containers:
-            by_service.setdefault(_app.summary(container)["service"], []).append(container)
-        problems, pending = [], False
-        for service in services:
-            found = by_service.get(service) or []
-            if not found:
-                problems.append(f"{service}: no container")
-                continue
-            for container in found:
-                s = _app.summary(container)
-                if s["status"] in ("exited", "dead") or s["health"] == "unhealthy":
-                    problems.append(f"{s['name']}: {s['status']}, health {s['health']}: {last_health_output(container)}")
-                elif s["status"] != "running" or s["health"] not in (None, "healthy"):
-                    pending = True
-                    problems.append(f"{s['name']}: {s['status']}, health {s['health'] or 'none'} {last_health_output(container)}")
-        settled = not pending and not problems
-        failed = any(": no container" in p or "unhealthy" in p or "exited" in p or "dead" in p for p in problems)
-        if settled or failed or time.monotonic() >= deadline:
-            return settled, [_app.summary(c) for c in containers], problems
+        verdict, containers, problems = look(module, services)
+        if verdict != "pending" or time.monotonic() >= deadline:
+            return verdict == "healthy", containers, problems
         time.sleep(2)
 
 
@@ -129,8 +137,7 @@ def main() -> None:
     rc, out, err = module.run_command(argv, check_rc=False, environ_update={"LC_ALL": "C"})
     if rc != 0:
         module.fail_json(msg=f"compose up failed (exit {rc}): {' '.join((err or out).strip().splitlines()[-5:])}", changed=True)
-    host = _host.HostReader.for_module(module)
-    healthy, containers, problems = wait(module, host, p["services"])
+    healthy, containers, problems = wait(module, p["services"])
     if not healthy:
         module.fail_json(
             msg="the new containers did not become healthy: " + "; ".join(problems), containers=containers, changed=True

@@ -115,7 +115,6 @@ files:
 """
 
 import datetime
-import json
 import os
 import typing as t
 
@@ -124,30 +123,25 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.insightengine.hardening.plugins.module_utils import _app, _host
 
 
-def read_scans(host: _host.HostReader, directory: str, images: list[str]) -> dict[str, t.Any]:
-    records = {}
-    for image in images:
-        text = host.read(os.path.join(directory, "scans", _app.scan_record_name(image)))
-        try:
-            records[image] = json.loads(text) if text else None
-        except ValueError:
-            records[image] = None
-    return records
-
-
-def due(records: dict[str, t.Any], ids: dict[str, str | None], max_age: int, today: datetime.date) -> list[str]:
+def scans_due(
+    records: dict[str, t.Any], ids: dict[str, str | None], max_age: int, reported: list[str], today: datetime.date
+) -> list[str]:
+    """The images to scan (or to judge on CI's report) afresh: no local
+    image yet, no record, an old one, one of another image, one from a
+    report that is given (judged every run: it costs no scan) or that is no
+    longer given (a scan replaces it)."""
     out = []
     for image, record in records.items():
-        try:
-            scanned = datetime.date.fromisoformat(str((record or {}).get("scanned", ""))[:10])
-        except ValueError:
-            scanned = None
+        age = _app.record_age_days(record, today)
+        from_report = bool(record) and record.get("source") == "report"
         if (
             not ids.get(image)
             or not record
-            or scanned is None
-            or (today - scanned).days > max_age
+            or age is None
+            or age > max_age
             or record.get("id") != ids[image]
+            or image in reported
+            or from_report
         ):
             out.append(image)
     return out
@@ -161,13 +155,11 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         else (params["trivy"] if os.access(params["trivy"], os.X_OK) else None)
     )
     ids = _app.image_ids(host, images)
-    scans = read_scans(host, params["directory"], images)
+    scans = {image: _app.read_scan_record(host, params["directory"], image) for image in images}
     containers = _app.project_containers(host, params["project"])
-    scans_due = due(scans, ids, params["scan_max_age_days"], datetime.date.today())
-    # Evidence from a report that is no longer given is replaced by a scan.
-    scans_due += [i for i, r in scans.items() if r and r.get("source") == "report" and i not in params["reported"]]
+    due = scans_due(scans, ids, params["scan_max_age_days"], params["reported"], datetime.date.today())
     version = None
-    if trivy and scans_due:  # only when it will scan: a converged host does not start it
+    if trivy and due:  # only when it will scan: a converged host does not start it
         _rc, out, _err = host.run(trivy, "--version")
         version = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Version:")), None)
     return {
@@ -176,7 +168,7 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "drifted": _app.drifted(containers, params["accepted"]),
         "image_ids": ids,
         "scans": scans,
-        "scans_due": [i for i in images if i in scans_due or i in params["reported"]],
+        "scans_due": due,
         "trivy": {"path": trivy, "version": version},
         **host.state(files=params["files"]),
     }

@@ -93,7 +93,7 @@ images:
   description:
     - Per image, C(pass), C(source) (C(trivy) or C(report)), the C(blocking), C(waived) and C(ignored_unfixed)
       findings (each C(kind), C(id), C(package), C(installed), C(fixed), C(severity), C(title)), C(text) (the readable
-      list of what blocks) and C(record) (the JSON the role keeps on the host).
+      list of what blocks), C(record) (the JSON the role keeps on the host) and C(record_name) (its file name).
   type: dict
   returned: always
 message:
@@ -156,6 +156,7 @@ def judge(module: AnsibleModule, image: str) -> dict[str, t.Any]:
         "source": source,
         "text": _app.render_blocking(image, decision) if decision["blocking"] else "",
         "record": json.dumps(record, indent=1, sort_keys=True) + "\n",
+        "record_name": _app.scan_record_name(image),
     }
 
 

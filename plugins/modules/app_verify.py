@@ -106,8 +106,6 @@ report:
 """
 
 import datetime
-import json
-import os
 import time
 import typing as t
 
@@ -139,6 +137,10 @@ class AppVerifier:
         self.f = findings
         self.containers = [c for c in _app.project_containers(host, params["project"]) if (c.get("State") or {}).get("Running")]
         self.by_service = {_app.summary(c)["service"]: c for c in self.containers}
+        # What each main process holds (read once): None where /proc cannot be read.
+        self.environ = {
+            service: _app.process_environment(host, (c.get("State") or {}).get("Pid")) for service, c in self.by_service.items()
+        }
 
     def run(self) -> None:
         if not self.host.which("docker"):
@@ -181,11 +183,7 @@ class AppVerifier:
         results, ok = {}, True
         for container in self.containers:
             s = _app.summary(container)
-            text = self.host.read(os.path.join(self.p["directory"], "scans", _app.scan_record_name(s["image"])))
-            try:
-                record = json.loads(text) if text else None
-            except ValueError:
-                record = None
+            record = _app.read_scan_record(self.host, self.p["directory"], s["image"])
             if not record:
                 results[s["image"]] = "never scanned"
                 ok = False
@@ -194,10 +192,7 @@ class AppVerifier:
                 record.get("findings") or [], scan["threshold"], scan["ignore_unfixed"], scan["waivers"], today
             )
             scanned = str(record.get("scanned", ""))[:10]
-            try:
-                age = (today - datetime.date.fromisoformat(scanned)).days
-            except ValueError:
-                age = None
+            age = _app.record_age_days(record, today)
             problems = [
                 f"{f['severity']} {f['id']} {f['package']}{' [' + f['reason'] + ']' if f.get('reason') else ''}"
                 for f in decision["blocking"]
@@ -229,7 +224,7 @@ class AppVerifier:
         wanted = {k: str(val) for k, val in self.p["production"].items()}
         held, wrong = {}, {}
         for service, container in self.by_service.items():
-            env = _app.process_environment(self.host, (container.get("State") or {}).get("Pid"))
+            env = self.environ[service]
             if env is None:
                 names = [str(e).split("=", 1) for e in (container.get("Config") or {}).get("Env") or []]
                 env = {n[0]: n[1] if len(n) > 1 else "" for n in names}
@@ -259,7 +254,7 @@ class AppVerifier:
         leaked = {}
         for service, container in self.by_service.items():
             names = [str(e).split("=", 1)[0] for e in (container.get("Config") or {}).get("Env") or []]
-            env = _app.process_environment(self.host, (container.get("State") or {}).get("Pid")) or {}
+            env = self.environ[service] or {}
             bad = sorted({n for n in [*names, *env] if _app.secret_like(n)})
             if bad:
                 leaked[service] = bad
@@ -297,10 +292,7 @@ def main() -> None:
         "project": {"type": "str", "required": True},
         "directory": {"type": "path", "required": True},
         "services": {"type": "list", "elements": "str", "required": True},
-        "production": {
-            "type": "dict",
-            "default": {"APP_ENV": "production", "SSL_ENABLED": "true", "COOKIE_SECURE": "true", "DEBUG": "false"},
-        },
+        "production": {"type": "dict", "default": dict(_app.PRODUCTION)},
         "files": {"type": "dict", "default": {}},
         # Names and paths of secrets, never their values.
         "secrets": {"type": "dict", "default": {}, "no_log": False},

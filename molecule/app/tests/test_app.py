@@ -143,6 +143,12 @@ def test_only_nginx_reaches_the_application(target):
     # Published on 127.0.0.1 only: neither the controller nor a neighbour
     # container on the segment gets an answer on 8080...
     assert not tcp_open(ip, 8080)
+    # The same neighbour reaches nginx on 443: the refusal is the port's, not the network's.
+    probe = (
+        "import socket, sys\n"
+        "for port in (443, 8080):\n"
+        "    s = socket.socket(); s.settimeout(3); print(port, s.connect_ex((sys.argv[1], port)))\n"
+    )
     neighbour = subprocess.run(
         [
             "docker",
@@ -152,13 +158,15 @@ def test_only_nginx_reaches_the_application(target):
             "insightengine-hardening/debian:13",
             "python3",
             "-c",
-            f"import socket; s = socket.socket(); s.settimeout(3); print(s.connect_ex(({name!r}, 8080)))",
+            probe,
+            name,
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert neighbour.stdout.strip() != "0", neighbour
+    answers = dict(line.split() for line in neighbour.stdout.splitlines())
+    assert answers["443"] == "0" and answers["8080"] != "0", answers
     # ...while nginx's upstream (127.0.0.1:8080) answers.
     status, headers, body = call(ip, name, "/health")
     assert status == 200 and body["status"] == "ok", (status, body)
@@ -353,7 +361,8 @@ def test_a_deploy_that_does_not_become_healthy_rolls_back(hosts, converge_playbo
         after = inspect(name)
         assert after["Id"] != before[name]["Id"] and after["Config"]["Healthcheck"]["Test"] == ["CMD", "/app/healthcheck"]
         assert wait_for(lambda name=name: healthy(name), 60)
-    assert run_playbook(converge_playbook, check=True).rc == 0
+    after = run_playbook(converge_playbook, check=True)
+    assert after.rc == 0 and all(after.changed(name) == 0 for name in hosts), [after.changed_tasks(n) for n in hosts]
 
 
 def pg_login(name: str, password: str) -> str:
@@ -424,6 +433,9 @@ def rotation_case(converge_playbook, name: str, ip: str, store_vars: dict, read)
     logs in, the old does not; the database takes the new password only.
     Then a rotation whose new containers cannot be created fails midway,
     after the store and the database changed, and everything is back."""
+    on_host = {k: sh(name, f"cat /opt/insightengine/secrets/{k}").stdout.strip() for k in ("jwt_secret", "api_key")}
+    differ = [k for k, value in on_host.items() if value != secret(name, k)]
+    assert not differ, f"the host's secrets differ from the controller's store before the move: {differ}"
     moved = run_playbook(converge_playbook, extra_vars=store_vars, limit=name)
     assert moved.rc == 0, moved.stdout[-3000:]
     assert moved.changed(name) <= 2, moved.changed_tasks(name)  # the store got the secrets; no container changed
