@@ -120,7 +120,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _app, _host
+from ansible_collections.insightengine.hardening.plugins.module_utils import _app, _docker, _host
 
 
 def scans_due(
@@ -163,7 +163,7 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         _rc, out, _err = host.run(trivy, "--version")
         version = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Version:")), None)
     return {
-        "compose": _app.compose_command(host),
+        "compose": _docker.compose_command(host),
         "containers": [_app.summary(c) for c in containers],
         "drifted": _app.drifted(containers, params["accepted"]),
         "image_ids": ids,

@@ -170,3 +170,29 @@ def test_the_internal_roles_entry_points_specify_every_variable_they_read():
         used = set(re.findall(r"\b__common_\w+", (role / "tasks" / f"{entry}.yml").read_text()))
         assert used == set(spec["options"]), entry
         assert all(o.get("description") for o in spec["options"].values())
+
+
+PLUGINS = sorted(p for p in (ROOT / "plugins").rglob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", PLUGINS, ids=lambda p: str(p.relative_to(ROOT / "plugins")))
+def test_every_name_a_plugin_takes_from_module_utils_exists(path):
+    """``_x.name`` where ``_x`` is one of the collection's module_utils: the
+    name exists there (a module's code runs on the host, where only a real
+    run would find a missing one)."""
+    import ast
+    import importlib
+
+    tree = ast.parse(path.read_text())
+    package = "ansible_collections.insightengine.hardening.plugins.module_utils"
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == package:
+            aliases.update({a.asname or a.name: a.name for a in node.names if a.name.startswith("_")})
+    missing = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            module = importlib.import_module(f"{package}.{aliases[node.value.id]}")
+            if not hasattr(module, node.attr):
+                missing.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    assert not missing, missing
