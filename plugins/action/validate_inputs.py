@@ -70,6 +70,8 @@ class ActionModule(ActionBase):
         raw = self._templar.template({name: task_vars[name] for name in spec.SPEC if name in task_vars})
         secrets = set(getattr(spec, "SECRETS", ()))
         inputs = Inputs(spec.SPEC, raw, secrets)
+        # Which host the values are for (a layer may judge a name against it).
+        inputs.inventory_hostname = str(task_vars.get("inventory_hostname") or "")
         spec.check(inputs)
         waivers = self._waivers(entry, task_vars, inputs)
         waiver_hook = getattr(spec, "check_waivers", None)
@@ -105,7 +107,9 @@ class ActionModule(ActionBase):
         }
         hook = getattr(spec, "not_applicable", None)
         result["not_applicable"] = {
-            cid: reason for cid, reason in (hook(inputs.values) if hook else {}).items() if cid not in result["disabled"]
+            cid: reason
+            for cid, reason in (hook({**inputs.values, "inventory_hostname": inputs.inventory_hostname}) if hook else {}).items()
+            if cid not in result["disabled"]
         }
         result["waivers"] = waivers
         result["msg"] = f"{len(inputs.values)} {layer} inputs valid" + (

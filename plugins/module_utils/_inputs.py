@@ -522,6 +522,7 @@ class Inputs:
 
     def __init__(self, spec: dict[str, Validator], raw: dict[str, t.Any], secrets: t.Iterable[str] = ()):
         self.values: dict[str, t.Any] = {}
+        self.inventory_hostname = ""  # set by the validate_inputs action
         self.errors: list[str] = []
         self.warnings: list[str] = []
         for name, validator in spec.items():

@@ -85,6 +85,9 @@ LAYERS: tuple[Layer, ...] = (
         "the application: non-root, read-only, limited containers from scanned images; secrets as files",
         modules=("app_scan", "app_deploy"),
     ),
+    Layer(
+        "monitoring", "MON", "4.3", "monitoring: a bounded journal, logs shipped to the central log host over TLS, the log host"
+    ),
 )
 
 

@@ -15,7 +15,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _in
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = Path(__file__).resolve().parent
-LAYERS = ("os", "docker", "postgres", "nginx", "app")
+LAYERS = ("os", "docker", "postgres", "nginx", "app", "monitoring")
 # What a valid value looks like where a default is empty (the injection
 # test appends its directive to these).
 EXAMPLES: dict[str, t.Any] = {
@@ -71,6 +71,13 @@ EXAMPLES: dict[str, t.Any] = {
     "app_vault_role_id": "0f6c2b1e-8d5a-4c3b-9e7f-1a2b3c4d5e6f",
     "app_vault_secret_id": "s3cr3t-1d-aaaa-bbbb-cccc-dddd-eeee-ffff",
     "app_vault_ca_cert": "/etc/ssl/vault-ca.crt",
+    "monitoring_log_host": "logs.example.com",
+    "monitoring_log_peer_name": "logs.example.com",
+    "monitoring_log_tls_ca_file": "/etc/ssl/log-ca.pem",
+    "monitoring_log_tls_cert_file": "/etc/ssl/host.pem",
+    "monitoring_log_tls_key_file": "/etc/ssl/host.key",
+    "monitoring_log_tls_names": ["web1.example.com"],
+    "monitoring_log_receiver_permitted_peers": ["*.example.com"],
 }
 DIRECTIVE = "\nMatch User root\n    PermitRootLogin yes"
 
@@ -103,6 +110,13 @@ def defaults(layer: str) -> dict[str, t.Any]:
                     "app_vault_path",
                 )
             }
+        )
+    if layer == "monitoring":  # templated from the inventory's groups
+        values.update(
+            monitoring_log_host=EXAMPLES["monitoring_log_host"],
+            monitoring_log_port=2514,
+            monitoring_log_receiver=False,
+            monitoring_log_receiver_permitted_peers=["web1.example.com"],
         )
     return values
 
@@ -160,6 +174,13 @@ def with_partners(name: str, value: t.Any) -> dict[str, t.Any]:
     changes = {name: value}
     if name in ("postgres_ssl_cert_file", "postgres_ssl_key_file"):
         changes = {"postgres_ssl_cert_file": "/etc/ssl/db.crt", "postgres_ssl_key_file": "/etc/ssl/db.key", name: value}
+    if name in ("monitoring_log_tls_cert_file", "monitoring_log_tls_key_file"):
+        changes = {
+            "monitoring_log_tls_ca_file": "/etc/ssl/log-ca.pem",
+            "monitoring_log_tls_cert_file": "/etc/ssl/host.pem",
+            "monitoring_log_tls_key_file": "/etc/ssl/host.key",
+            name: value,
+        }
     if name in ("nginx_ssl_cert_file", "nginx_ssl_key_file"):
         changes = {"nginx_ssl_cert_file": "/etc/ssl/site.crt", "nginx_ssl_key_file": "/etc/ssl/site.key", name: value}
     return changes

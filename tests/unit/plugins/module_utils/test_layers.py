@@ -60,5 +60,5 @@ def test_not_a_mapping_is_refused():
 def test_the_registry_knows_every_control_once():
     ids = [c.id for layer in _layers.LAYERS for c in layer.catalog]
     assert len(ids) == len(set(ids)) == len(_layers.control_ids())
-    with pytest.raises(KeyError, match="the layers are os, docker, postgres, nginx"):
-        _layers.get("monitoring")
+    with pytest.raises(KeyError, match="the layers are os, docker, postgres, nginx, app, monitoring"):
+        _layers.get("audit")

@@ -1,0 +1,303 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The monitoring layer: its control catalog, where its files live, and
+readers of what journald and rsyslog really run with.
+
+Central logging is rsyslog: every host forwards through one action with a
+disk-assisted queue (RELP over TLS by default, or syslog over TLS for an
+ELK or Splunk endpoint), the central log host receives over TLS only and
+writes one file per sending host. journald keeps a bounded, persistent
+journal on every host, sealed (forward-secure) as a switch.
+
+The readers judge what runs: journald's merged configuration (``systemd-analyze
+cat-config``) and whether journald started after it last changed; rsyslog's
+configuration checked by ``rsyslogd -N1`` and whether rsyslogd started after
+every file it reads; the spool of the forwarding queue; and, as a client, a
+TLS session to the log host that verifies its certificate by name and, for
+RELP, is answered by the server (a RELP ``open`` accepted).
+
+Private to the collection: no API promise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import ssl
+import typing as t
+
+from ._findings import Control
+
+GUIDE = "4.3 Monitoring & Audit"
+
+JOURNALD_DROPIN = "/etc/systemd/journald.conf.d/60-insightengine.conf"
+JOURNAL_DIR = "/var/log/journal"
+RSYSLOG_CONF = "/etc/rsyslog.conf"
+RSYSLOG_DIR = "/etc/rsyslog.d"
+FORWARD_CONF = f"{RSYSLOG_DIR}/60-insightengine-forward.conf"
+RECEIVER_CONF = f"{RSYSLOG_DIR}/40-insightengine-receiver.conf"
+LOGROTATE_CONF = "/etc/logrotate.d/insightengine-remote"
+TLS_DIR = "/etc/insightengine/rsyslog"
+TLS_CA = f"{TLS_DIR}/ca.pem"
+TLS_CERT = f"{TLS_DIR}/cert.pem"
+TLS_KEY = f"{TLS_DIR}/key.pem"
+SPOOL_DIR = "/var/spool/rsyslog"
+QUEUE_NAME = "insightengine-forward"
+ACTION_NAME = "insightengine-forward"
+UNITS = ("rsyslog.service", "syslog.socket", "systemd-journald.service")
+PROTOCOLS = {"relp": 2514, "tcp": 6514}
+
+CATALOG = (
+    Control(
+        "MON-01",
+        "A persistent, bounded journal on every host, loaded by the running journald",
+        f"{GUIDE} / Centralized Logging (tamper-proof storage: local copy kept and bounded)",
+        "Run the monitoring role; it writes a journald drop-in (Storage=persistent, SystemMaxUse, SystemKeepFree, "
+        "MaxRetentionSec) and restarts journald when a file it reads changed after it started.",
+        source="systemd-analyze cat-config systemd/journald.conf; journald's start time; /var/log/journal",
+        switch="monitoring_journal_enabled",
+    ),
+    Control(
+        "MON-02",
+        "Logs are forwarded to the central log host over TLS, its certificate verified by name, through a disk-assisted queue",
+        f"{GUIDE} / Centralized Logging (ship logs to a central server)",
+        "Run the monitoring role with monitoring_log_host set (or one host in the insightengine_loghost group); "
+        "check that the log host answers on monitoring_log_port.",
+        source="rsyslogd -N1; rsyslogd's start time against its files; a TLS session to the log host (RELP open); "
+        "the queue's spool",
+        switch="monitoring_log_forward_enabled",
+    ),
+    Control(
+        "MON-03",
+        "The central log host receives over TLS only (client certificates checked), one file per host, retention bounded",
+        f"{GUIDE} / Centralized Logging (the central server: tamper-proof storage)",
+        "Run the monitoring role on the log host (group insightengine_loghost or monitoring_log_receiver_enabled: true).",
+        source="listening sockets (/proc/net/tcp); a TLS session without a client certificate, refused; rsyslogd -N1; "
+        "the logrotate file",
+        switch="monitoring_log_receiver_enabled",
+    ),
+)
+
+
+# -- journald ---------------------------------------------------------------
+
+
+def parse_journald_config(text: str) -> dict[str, str]:
+    """The [Journal] settings of ``systemd-analyze cat-config`` output (every
+    file in the order systemd reads them): the last assignment wins."""
+    settings: dict[str, str] = {}
+    section = None
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        if section == "Journal" and "=" in line:
+            key, _sep, value = line.partition("=")
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+def journald_config_files(host: t.Any) -> list[str]:
+    """The files journald reads its configuration from, as systemd orders
+    drop-ins (the main file first)."""
+    files = ["/etc/systemd/journald.conf"]
+    for directory in ("/usr/lib/systemd/journald.conf.d", "/run/systemd/journald.conf.d", "/etc/systemd/journald.conf.d"):
+        files += host.list_dir(directory, ".conf")
+    return [f for f in files if host.mtime(f) is not None]
+
+
+def main_pid(host: t.Any, unit: str) -> str:
+    systemctl = host.which("systemctl")
+    if not systemctl:
+        return "0"
+    rc, out, _unused = host.run(systemctl, "show", "--property=MainPID", "--value", unit)
+    return out.strip() if rc == 0 and out.strip().isdigit() else "0"
+
+
+def read_journald(host: t.Any, seal_key: str = "") -> dict[str, t.Any]:
+    """journald's merged configuration, whether the running journald has
+    loaded it, whether the journal is on disk, and with seal_key the
+    verification of its sealed files."""
+    analyze = host.which("systemd-analyze")
+    text = host.run(analyze, "cat-config", "systemd/journald.conf")[1] if analyze else ""
+    files = journald_config_files(host)
+    started = host.process_start(main_pid(host, "systemd-journald.service"))
+    machine = (host.read("/etc/machine-id") or "").strip()
+    directory = os.path.join(JOURNAL_DIR, machine) if machine else ""
+    state: dict[str, t.Any] = {
+        "settings": parse_journald_config(text),
+        "files": files,
+        "started": started,
+        "stale": host.newer_than(files, started) if started else files,
+        "directory": directory,
+        "persistent": bool(directory) and host.mtime(os.path.join(directory, "system.journal")) is not None,
+        "sealing_key": bool(directory) and host.mtime(os.path.join(directory, "fss")) is not None,
+        "verified": None,
+    }
+    journalctl = host.which("journalctl")
+    if seal_key and journalctl and state["persistent"]:
+        rc, out, err = host.run(journalctl, "--verify", f"--verify-key={seal_key}", "--directory", directory, "--quiet")
+        state["verified"] = rc == 0
+        state["verify_output"] = [line for line in (err + out).splitlines() if line.strip()][-5:]
+    return state
+
+
+# -- rsyslog ----------------------------------------------------------------
+
+
+def rsyslog_files(host: t.Any) -> list[str]:
+    return [RSYSLOG_CONF, *host.list_dir(RSYSLOG_DIR, ".conf")]
+
+
+def spool_bytes(host: t.Any) -> int:
+    """Bytes waiting in the forwarding queue's disk files."""
+    total = 0
+    for path in host.list_dir(SPOOL_DIR):
+        if os.path.basename(path).startswith(QUEUE_NAME + "."):
+            with contextlib.suppress(OSError):
+                total += os.stat(path).st_size
+    return total
+
+
+def read_rsyslog(host: t.Any, tls_files: t.Iterable[str] = ()) -> dict[str, t.Any]:
+    """rsyslogd's version, whether its configuration checks (``rsyslogd
+    -N1``), whether the running rsyslogd started after every file it reads
+    (configuration and TLS material) changed, and the forwarding spool."""
+    rsyslogd = host.which("rsyslogd")
+    state: dict[str, t.Any] = {"installed": bool(rsyslogd), "version": None, "valid": None, "errors": [], "started": None}
+    files = [f for f in [*rsyslog_files(host), *tls_files] if host.mtime(f) is not None]
+    state["files"] = files
+    if not rsyslogd:
+        state.update(stale=files, spool_bytes=0, dropins=[])
+        return state
+    state["version"] = host.tool_version("rsyslogd", "-v", r"rsyslogd\s+([0-9][0-9.]*)")
+    rc, out, err = host.run(rsyslogd, "-N1")
+    state["valid"] = rc == 0
+    state["errors"] = [line for line in (err + out).splitlines() if "error" in line.lower()][:10]
+    started = host.process_start(main_pid(host, "rsyslog.service"))
+    state["started"] = started
+    # The drop-ins systemd has loaded for the unit (a new drop-in directory
+    # does not make systemd 252 say NeedDaemonReload).
+    state["dropins"] = (host.unit_properties(["rsyslog.service"], ["DropInPaths"])[0].get("DropInPaths") or "").split()
+    state["stale"] = host.newer_than(files, started) if started else files
+    state["spool_bytes"] = spool_bytes(host)
+    return state
+
+
+def listening(host: t.Any, port: int) -> list[str]:
+    """The local addresses a TCP socket listens on at port."""
+    from ._host import parse_proc_net_tcp
+
+    found = []
+    for path, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+        for entry in parse_proc_net_tcp(host.read(path) or "", v6=v6):
+            if entry["state"] == "0A" and entry["local_port"] == port:
+                found.append(entry["local"])
+    return sorted(set(found))
+
+
+# -- a client's view ----------------------------------------------------------
+
+RELP_OPEN = b"relp_version=0\nrelp_software=insightengine-verify\ncommands=syslog"
+
+
+def relp_frame(txnr: int, command: str, data: bytes = b"") -> bytes:
+    """One RELP frame: TXNR SP COMMAND SP DATALEN [SP DATA] LF."""
+    head = f"{txnr} {command} {len(data)}".encode()
+    return head + (b" " + data if data else b"") + b"\n"
+
+
+def tls_session(
+    target: str,
+    port: int,
+    *,
+    ca: str,
+    name: str,
+    cert: str = "",
+    key: str = "",
+    relp: bool = False,
+    timeout: float = 5.0,
+) -> dict[str, t.Any]:
+    """Connect to target:port over TLS as a sender does: the server's
+    certificate verified against ca and name, the client certificate given.
+    ``accepted`` is true when the handshake completes and, for RELP, the
+    server answers ``open`` with 200; for plain syslog over TLS, when the
+    server has not closed the session shortly after the handshake (TLS 1.3
+    servers reject a client certificate after it)."""
+    result: dict[str, t.Any] = {"target": f"{target}:{port}", "name": name, "accepted": False, "error": None, "protocol": None}
+    try:
+        context = ssl.create_default_context(cafile=ca)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if cert:
+            context.load_cert_chain(cert, key or None)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        result["error"] = f"TLS material: {exc}"
+        return result
+    try:
+        with socket.create_connection((target, port), timeout=timeout) as raw:
+            _converse(context.wrap_socket(raw, server_hostname=name), relp, result)
+    except ssl.SSLCertVerificationError as exc:
+        result["error"] = f"certificate not accepted: {exc.verify_message}"
+    except (OSError, ssl.SSLError) as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def _converse(conn: t.Any, relp: bool, result: dict[str, t.Any]) -> None:
+    """After the handshake: RELP open (and close), or for syslog over TLS a
+    moment's wait for the server to close the session."""
+    with conn:
+        result["protocol"] = conn.version()
+        if relp:
+            conn.sendall(relp_frame(1, "open", RELP_OPEN))
+            answer = _read_frame(conn)
+            result["answer"] = answer.split(b"\n", 1)[0].decode("ascii", "replace")[:80]
+            result["accepted"] = bool(re.match(rb"1 rsp \d+ 200", answer))
+            if result["accepted"]:
+                conn.sendall(relp_frame(2, "close"))
+                _read_frame(conn)
+            else:
+                result["error"] = f"the server answered {result['answer']!r}"
+            return
+        conn.settimeout(1.0)
+        try:
+            closed = conn.recv(1) == b""
+        except socket.timeout:
+            closed = False
+        result["accepted"] = not closed
+        if closed:
+            result["error"] = "the server closed the session after the handshake"
+
+
+def _read_frame(conn: t.Any, limit: int = 4096) -> bytes:
+    data = b""
+    while b"\n" not in data and len(data) < limit:
+        chunk = conn.recv(limit)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_certificate(host: t.Any, tls_files: t.Sequence[str], names: t.Sequence[str]) -> dict[str, t.Any]:
+    """The certificate rsyslogd presents (the second of CA, certificate,
+    key): whether it covers every name and whether the CA file verifies it."""
+    if len(tls_files) < 2 or host.mtime(tls_files[1]) is None:
+        return {"readable": False, "exists": False, "covers": False, "verifies": False, "days_left": None, "names": None}
+    ca, cert = tls_files[0], tls_files[1]
+    found = host.certificate(cert, names[0] if names else None)
+    found["exists"] = True
+    wanted = {f"dns:{n.lower()}" for n in names}
+    found["covers"] = bool(found["names"] is not None and wanted <= {n.lower() for n in found["names"] or []})
+    openssl = host.which("openssl")
+    found["verifies"] = bool(
+        openssl and host.mtime(ca) is not None and host.run(openssl, "verify", "-CAfile", ca, "-purpose", "any", cert)[0] == 0
+    )
+    return found

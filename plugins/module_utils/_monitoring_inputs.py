@@ -1,0 +1,229 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The monitoring role's inputs: one validator per public variable, checks
+across variables, and the checks that need the host (monitoring_info).
+
+Where values land: a journald drop-in (systemd's ``KEY=VALUE``: sizes with
+K, M, G suffixes, time spans), rsyslog's RainerScript (double-quoted
+strings: host names, paths and globs without quotes, backslashes or
+whitespace; integers; arrays of names), a logrotate file (a path glob and
+integers), and certificates (DNS names). Each validator below holds its
+value to the grammar of that place; the templates quote nothing themselves.
+
+Private to the collection: no API promise.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _inputs as v
+from ansible_collections.insightengine.hardening.plugins.module_utils import _monitoring as mon
+from ansible_collections.insightengine.hardening.plugins.module_utils._inputs import Invalid
+
+SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+_JOURNAL_SIZE = re.compile(r"([1-9][0-9]{0,5})([KMGkmg])")
+_BYTES = {"k": 1024, "m": 1024**2, "g": 1024**3}
+# imfile's File= takes a glob in the last path components; the characters
+# are those of a path (v.path) and * (no ?, [ ] or braces).
+_GLOB = re.compile(r"/[A-Za-z0-9._/@+,:=*-]+")
+_TAG = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def journal_size(value: t.Any) -> str:
+    """A size as journald reads it (512M, 1G), returned upper-case, at least 16M."""
+    raw = v.string(_JOURNAL_SIZE.pattern, what="a size such as 512M or 1G (K, M or G)", numbers=False)(value)
+    match = _JOURNAL_SIZE.fullmatch(raw)
+    if match is None:
+        raise Invalid(f"must be a size such as 512M or 1G, got {v.shown(value)}")
+    size = int(match.group(1)) * _BYTES[match.group(2).lower()]
+    if size < 16 * 1024**2:
+        raise Invalid(f"must be at least 16M (journald needs room for its files), got {v.shown(value)}")
+    return match.group(1) + match.group(2).upper()
+
+
+def byte_size(minimum: int, maximum: int) -> v.Validator:
+    """A size with k, m or g (powers of 1024), returned in bytes: rsyslog's
+    size parameters are given as plain integers, which every version reads alike."""
+    check_size = v.size(minimum, maximum)
+
+    def check(value: t.Any) -> int:
+        raw = check_size(value)
+        number, unit = re.fullmatch(r"([0-9]+)([kmg]?)", raw).groups()
+        return int(number) * _BYTES.get(unit, 1)
+
+    return check
+
+
+def log_glob(value: t.Any) -> str:
+    """An absolute path whose file name may hold * (imfile's wildcards)."""
+    raw = v.string(what="an absolute path, * allowed in the file name", max_length=4096)(value)
+    if not _GLOB.fullmatch(raw) or "/../" in raw + "/" or "/./" in raw + "/" or "//" in raw:
+        raise Invalid(f"must be an absolute path of letters, digits and . _ / @ + , : = - * only, got {v.shown(value)}")
+    if "*" in raw.rsplit("/", 1)[0]:
+        raise Invalid(f"may hold * in the file name only (imfile watches one directory), got {v.shown(value)}")
+    return raw
+
+
+log_file = v.record(
+    {
+        "path": log_glob,
+        "tag": v.string(_TAG.pattern, what="a tag of letters, digits, _ . - (at most 32)"),
+        "facility": v.choice(*(f"local{i}" for i in range(8)), "daemon", "user", what="a facility, one of"),
+    },
+    required=("path", "tag"),
+    defaults={"facility": "local6"},
+)
+
+
+def peer_name(value: t.Any) -> str:
+    """A certificate name: a DNS name, or *.domain (the left-most label)."""
+    return v.hostname(value, wildcard=True)
+
+
+SPEC: dict[str, v.Validator] = {
+    "monitoring_verify_strict": v.boolean,
+    # MON-01
+    "monitoring_journal_enabled": v.boolean,
+    "monitoring_journal_max_use": journal_size,
+    "monitoring_journal_keep_free": journal_size,
+    "monitoring_journal_retention_days": v.integer(1, 3650, "a number of days"),
+    # MON-02
+    "monitoring_log_forward_enabled": v.boolean,
+    "monitoring_log_host": v.optional(v.host),
+    "monitoring_log_protocol": v.choice(*mon.PROTOCOLS, what="a protocol, one of"),
+    "monitoring_log_port": v.port,
+    "monitoring_log_tls": v.boolean,
+    "monitoring_log_tls_required": v.boolean,
+    "monitoring_log_peer_name": v.optional(peer_name),
+    "monitoring_log_min_severity": v.choice(*SEVERITIES, what="a syslog severity, one of"),
+    "monitoring_log_files": v.list_of(log_file, max_items=100),
+    "monitoring_log_queue_max_disk": byte_size(16 * 1024**2, 1024**4),
+    "monitoring_log_queue_size": v.integer(1000, 10_000_000, "a number of messages"),
+    # TLS material
+    "monitoring_log_tls_ca_file": v.optional(v.controller_path),
+    "monitoring_log_tls_cert_file": v.optional(v.controller_path),
+    "monitoring_log_tls_key_file": v.optional(v.controller_path),
+    "monitoring_log_tls_names": v.list_of(v.hostname, max_items=20),
+    "monitoring_ca_dir": v.controller_path,
+    "monitoring_log_tls_cert_valid_days": v.integer(30, 3650, "a number of days"),
+    "monitoring_log_tls_cert_renew_days": v.integer(1, 365, "a number of days"),
+    # MON-03
+    "monitoring_log_receiver": v.boolean,
+    "monitoring_log_receiver_enabled": v.boolean,
+    "monitoring_log_receiver_relp_port": v.integer(0, 65535, "a port (0: no RELP listener)"),
+    "monitoring_log_receiver_tcp_port": v.integer(0, 65535, "a port (0: no syslog-over-TLS listener)"),
+    "monitoring_log_receiver_dir": v.path,
+    "monitoring_log_receiver_retention_days": v.integer(1, 3650, "a number of days"),
+    "monitoring_log_receiver_permitted_peers": v.list_of(peer_name, max_items=10000),
+}
+MULTILINE: tuple[str, ...] = ()
+
+
+def check(inputs: v.Inputs) -> None:
+    _check_target(inputs)
+    _check_tls(inputs)
+    values = inputs.values
+    if inputs.valid("monitoring_log_receiver", "monitoring_log_receiver_relp_port", "monitoring_log_receiver_tcp_port"):
+        relp, tcp = values["monitoring_log_receiver_relp_port"], values["monitoring_log_receiver_tcp_port"]
+        if values["monitoring_log_receiver"] and not relp and not tcp:
+            inputs.error("monitoring_log_receiver_relp_port and monitoring_log_receiver_tcp_port: at least one must be a port")
+        if (
+            values["monitoring_log_receiver"]
+            and inputs.valid("monitoring_log_receiver_permitted_peers")
+            and not (values["monitoring_log_receiver_permitted_peers"])
+        ):
+            inputs.error(
+                "monitoring_log_receiver_permitted_peers: must name the senders' certificates (a name or *.domain); "
+                "the log host takes no sender it cannot name"
+            )
+        if relp and relp == tcp:
+            inputs.error(f"monitoring_log_receiver_tcp_port: {tcp} is the RELP port too; give each listener its own")
+    if inputs.valid("monitoring_log_files"):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(values["monitoring_log_files"]):
+            if item["path"] in seen:
+                inputs.error(f"monitoring_log_files[{i}].path: {item['path']} is monitoring_log_files[{seen[item['path']]}] too")
+            seen.setdefault(item["path"], i)
+
+
+def _check_target(inputs: v.Inputs) -> None:
+    names = ("monitoring_log_forward_enabled", "monitoring_log_host", "monitoring_log_receiver", "monitoring_log_tls_names")
+    values = inputs.values
+    if not inputs.valid(*names) or not values["monitoring_log_forward_enabled"]:
+        return
+    if _is_log_host({**values, "inventory_hostname": inputs.inventory_hostname}):
+        return
+    host = values["monitoring_log_host"]
+    if not host:
+        inputs.error(
+            "monitoring_log_host: must name the central log host when monitoring_log_forward_enabled is true "
+            "(or put one host in the insightengine_loghost group)"
+        )
+    elif (
+        inputs.valid("monitoring_log_peer_name", "monitoring_log_tls")
+        and values["monitoring_log_tls"]
+        and not values["monitoring_log_peer_name"]
+        and re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", host)
+    ):
+        inputs.error(
+            f"monitoring_log_host: {host} is an address; the log host's certificate is verified by name, so give its "
+            "DNS name, or the name in its certificate as monitoring_log_peer_name"
+        )
+
+
+def _check_tls(inputs: v.Inputs) -> None:
+    values = inputs.values
+    if (
+        inputs.valid("monitoring_log_tls", "monitoring_log_tls_required")
+        and values["monitoring_log_tls_required"]
+        and (not values["monitoring_log_tls"])
+    ):
+        inputs.error(
+            "monitoring_log_tls: false would ship logs in plaintext while monitoring_log_tls_required is true; "
+            "set monitoring_log_tls_required: false to allow plaintext (not recommended)"
+        )
+    if inputs.valid("monitoring_log_tls_ca_file", "monitoring_log_tls_cert_file", "monitoring_log_tls_key_file"):
+        ca, cert, key = (values[f"monitoring_log_tls_{n}_file"] for n in ("ca", "cert", "key"))
+        if bool(cert) != bool(key):
+            inputs.error("monitoring_log_tls_cert_file and monitoring_log_tls_key_file: give both or neither")
+        if cert and not ca:
+            inputs.error("monitoring_log_tls_ca_file: must be the CA that issued monitoring_log_tls_cert_file")
+    if inputs.valid("monitoring_log_tls_cert_valid_days", "monitoring_log_tls_cert_renew_days"):
+        inputs.more_than("monitoring_log_tls_cert_valid_days", "monitoring_log_tls_cert_renew_days")
+
+
+def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.Any]) -> None:
+    values = inputs.values
+    version = (facts.get("rsyslog") or {}).get("version")
+    if values["monitoring_log_forward_enabled"] and values["monitoring_log_protocol"] == "tcp" and version:
+        parts = tuple(int(p) for p in re.findall(r"[0-9]+", version)[:2])
+        if parts < (8, 2108):
+            inputs.error(
+                f"monitoring_log_protocol: tcp needs rsyslog 8.2108 or later for per-action TLS files; this host has "
+                f"{version} (use relp)"
+            )
+    if values["monitoring_log_receiver"] and values["monitoring_log_receiver_enabled"]:
+        for name in ("monitoring_log_receiver_relp_port", "monitoring_log_receiver_tcp_port"):
+            port = values[name]
+            if port and port in (facts.get("listening_others") or []):
+                inputs.error(f"{name}: port {port} is already listened on by another program than rsyslogd")
+
+
+def _is_log_host(values: dict[str, t.Any]) -> bool:
+    """This host receives, and monitoring_log_host names it (its inventory
+    name is the first of the names its certificate carries)."""
+    names = {values.get("inventory_hostname", ""), *values.get("monitoring_log_tls_names", [])}
+    return bool(values.get("monitoring_log_receiver")) and values.get("monitoring_log_host") in names
+
+
+def not_applicable(values: dict[str, t.Any]) -> dict[str, str]:
+    found = {}
+    if not values.get("monitoring_log_receiver"):
+        found["MON-03"] = "this host is not the central log host (not in insightengine_loghost, monitoring_log_receiver: false)"
+    if _is_log_host(values):
+        found["MON-02"] = f"this host is the central log host {values['monitoring_log_host']}: its logs are already there"
+    return found

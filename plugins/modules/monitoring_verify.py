@@ -1,0 +1,302 @@
+#!/usr/bin/python
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: monitoring_verify
+short_description: Verify the monitoring layer of the hardening guide from what journald and rsyslog run with
+version_added: 0.6.0
+description:
+  - Reads the effective state of journald and rsyslog and returns one finding per control of the monitoring layer
+    (C(MON-01) to C(MON-03)), each with the guide line it implements, a status, what was expected, what was found,
+    the evidence and how to fix it.
+  - journald's merged configuration and whether journald started after it changed, the journal on disk, and with a
+    verification key C(journalctl --verify) of the sealed files.
+  - rsyslogd's configuration as C(rsyslogd -N1) checks it and whether rsyslogd started after every file it reads changed;
+    then, as a client, a TLS session to the log host that verifies its certificate by name with the CA rsyslogd uses,
+    presents the host's client certificate and, for RELP, is answered by the server (RELP C(open) accepted); the bytes
+    spooled in the forwarding queue.
+  - On the log host, the listeners (C(/proc/net/tcp)), a session with a client certificate accepted and one without
+    refused, and the retention file.
+  - Never changes anything.
+author:
+  - InsightEngine platform team (@insightengine)
+extends_documentation_fragment:
+  - insightengine.hardening.findings
+  - insightengine.hardening.read_only
+options:
+  journal:
+    description: MON-01. The [Journal] settings journald must run with (C(Storage), C(SystemMaxUse), ...); empty for none.
+    type: dict
+    default: {}
+  seal_key:
+    description: MON-01. The journal's verification key (from C(journalctl --setup-keys)); empty when not sealed.
+    type: str
+    default: ""
+  forward:
+    description:
+      - MON-02. The forwarding target (C(host), C(port), C(protocol) relp or tcp, C(tls), C(peer_name)); empty for none.
+    type: dict
+    default: {}
+  receiver:
+    description: MON-03. The log host's listeners (C(relp_port), C(tcp_port), 0 for none), C(name) in its certificate.
+    type: dict
+    default: {}
+  tls_files:
+    description: The CA, certificate and key rsyslogd uses, in that order.
+    type: list
+    elements: str
+    default: []
+  files:
+    description: The configuration files each control needs (C(forward), C(receiver), C(replay), C(logrotate)).
+    type: dict
+    default: {}
+seealso:
+  - module: insightengine.hardening.monitoring_info
+"""
+
+EXAMPLES = r"""
+- name: Verify the monitoring layer
+  insightengine.hardening.monitoring_verify:
+    journal: {Storage: persistent, SystemMaxUse: 1G}
+    forward: {host: logs.example.com, port: 2514, protocol: relp, tls: true, peer_name: logs.example.com}
+    tls_files: [/etc/insightengine/rsyslog/ca.pem, /etc/insightengine/rsyslog/cert.pem, /etc/insightengine/rsyslog/key.pem]
+    strict: false
+  register: monitoring_audit
+"""
+
+RETURN = r"""
+layer:
+  description: Always C(monitoring).
+  type: str
+  returned: always
+findings:
+  description:
+    - One finding per control, always all of them.
+    - See M(insightengine.hardening.os_verify) and C(docs/report.schema.json).
+  type: list
+  elements: dict
+  returned: always
+summary:
+  description: Number of findings per status.
+  type: dict
+  returned: always
+failed_controls:
+  description: IDs of the failing controls.
+  type: list
+  elements: str
+  returned: always
+report:
+  description: One line per control.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import socket
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.insightengine.hardening.plugins.module_utils import _host
+from ansible_collections.insightengine.hardening.plugins.module_utils import _monitoring as mon
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
+    Findings,
+    findings_argument_spec,
+    run_verify,
+)
+
+
+class MonitoringVerifier:
+    def __init__(self, params: dict[str, t.Any], host: _host.HostReader, findings: Findings):
+        self.p = params
+        self.host = host
+        self.f = findings
+        self.tls = [*params["tls_files"], "", "", ""][:3]
+        self.units = host.units(mon.UNITS)
+        self._rsyslog: dict[str, t.Any] | None = None
+
+    @property
+    def rsyslog(self) -> dict[str, t.Any]:
+        if self._rsyslog is None:
+            self._rsyslog = mon.read_rsyslog(self.host, [f for f in self.tls if f])
+        return self._rsyslog
+
+    def run(self) -> None:
+        journald = mon.read_journald(self.host, self.p["seal_key"]) if self.f.wanted("MON-01") or self.f.wanted("MON-02") else {}
+        if self.f.wanted("MON-01"):
+            self.journal(journald)
+        if self.f.wanted("MON-02"):
+            self.forward(journald)
+        if self.f.wanted("MON-03"):
+            self.receiver()
+
+    def journal(self, journald: dict[str, t.Any]) -> None:
+        expected = dict(self.p["journal"])
+        if not expected:
+            self.f.error("MON-01", "no journal settings given")
+            return
+        settings = journald["settings"]
+        actual = {key: settings.get(key) for key in expected}
+        problems = [f"{key}={actual[key]} (want {value})" for key, value in expected.items() if actual[key] != value]
+        if journald["stale"]:
+            problems.append(f"changed after journald started: {', '.join(journald['stale'])}")
+        if not journald["persistent"]:
+            problems.append(f"no journal on disk in {journald['directory'] or '/var/log/journal'}")
+        sealed = expected.get("Seal") == "yes"
+        if sealed and not journald["sealing_key"]:
+            problems.append("Seal=yes but there is no sealing key (journalctl --setup-keys)")
+        if sealed and self.p["seal_key"] and journald["verified"] is False:
+            problems.append(
+                "journalctl --verify with the verification key fails: " + "; ".join(journald.get("verify_output") or [])
+            )
+        actual.update(persistent=journald["persistent"], stale=journald["stale"], verified=journald["verified"])
+        self.f.check(
+            "MON-01",
+            not problems,
+            {**expected, "persistent": True, "stale": []},
+            actual,
+            "; ".join(problems) or None,
+            source="systemd-analyze cat-config systemd/journald.conf; journald's start time; /var/log/journal"
+            + ("; journalctl --verify --verify-key" if sealed and self.p["seal_key"] else ""),
+        )
+
+    def _rsyslog_problems(self, conf: str) -> list[str]:
+        unit, state = self.units["rsyslog.service"], self.rsyslog
+        problems = []
+        if not state["installed"]:
+            return ["rsyslogd is not installed"]
+        if unit["active"] != "active":
+            problems.append(f"rsyslog.service is {unit['active']}")
+        if unit["enabled"] not in ("enabled", "static", "alias"):
+            problems.append(f"rsyslog.service is {unit['enabled']}, not enabled")
+        if state["valid"] is False:
+            problems.append("rsyslogd -N1 rejects the configuration: " + "; ".join(state["errors"][:3]))
+        if state["stale"]:
+            problems.append(f"changed after rsyslogd started (not loaded): {', '.join(state['stale'])}")
+        if not conf or self.host.mtime(conf) is None:
+            problems.append(f"{conf or 'the configuration file'} is missing: rsyslogd has no such action")
+        return problems
+
+    def forward(self, journald: dict[str, t.Any]) -> None:
+        target = self.p["forward"]
+        if not target.get("host"):
+            self.f.error("MON-02", "no forwarding target given")
+            return
+        files = self.p["files"]
+        problems = self._rsyslog_problems(files.get("forward", ""))
+        if journald.get("settings", {}).get("ForwardToSyslog", "yes") != "no":
+            problems.append(
+                "journald still passes messages to the syslog socket (ForwardToSyslog): they would be forwarded twice"
+            )
+        replay = files.get("replay", "")
+        if replay and (self.host.mtime(replay) is None or replay not in self.rsyslog.get("dropins", [])):
+            problems.append(f"the replay drop-in {replay} is missing or not loaded (systemctl daemon-reload)")
+        port, tls = int(target.get("port") or 0), bool(target.get("tls"))
+        session = (
+            mon.tls_session(
+                target["host"],
+                port,
+                ca=self.tls[0],
+                name=target.get("peer_name") or target["host"],
+                cert=self.tls[1] if target.get("client_cert", True) else "",
+                key=self.tls[2] if target.get("client_cert", True) else "",
+                relp=target.get("protocol") == "relp",
+            )
+            if tls
+            else {"accepted": _host_reachable(target["host"], port), "error": "plaintext: nothing verifies the log host"}
+        )
+        if not session["accepted"]:
+            problems.append(f"the log host does not accept this host: {session['error']}")
+        spool = self.rsyslog.get("spool_bytes", 0)
+        actual = {
+            "target": f"{target['host']}:{port}",
+            "protocol": target.get("protocol"),
+            "tls": session.get("protocol") if tls else "none",
+            "accepted": session["accepted"],
+            "spool_bytes": spool,
+            "rsyslog_started": self.rsyslog.get("started"),
+        }
+        if spool and session["accepted"]:
+            actual["note"] = f"{spool} bytes still spooled; the queue drains now that the log host answers"
+        ok = not problems and (tls or not target.get("tls_required", True))
+        self.f.check(
+            "MON-02",
+            ok,
+            {
+                "target": f"{target['host']}:{port}",
+                "tls": "verified by name" if tls else "none",
+                "accepted": True,
+                "loaded": True,
+            },
+            actual,
+            "; ".join(problems) or None,
+        )
+
+    def receiver(self) -> None:
+        spec = self.p["receiver"]
+        files = self.p["files"]
+        problems = self._rsyslog_problems(files.get("receiver", ""))
+        name = spec.get("name") or "localhost"
+        listeners = {}
+        for key, relp in (("relp_port", True), ("tcp_port", False)):
+            port = int(spec.get(key) or 0)
+            if not port:
+                continue
+            addresses = mon.listening(self.host, port)
+            with_cert = mon.tls_session(
+                "127.0.0.1", port, ca=self.tls[0], name=name, cert=self.tls[1], key=self.tls[2], relp=relp
+            )
+            without = mon.tls_session("127.0.0.1", port, ca=self.tls[0], name=name, relp=relp)
+            listeners[str(port)] = {
+                "listening": addresses,
+                "with_client_certificate": with_cert["accepted"],
+                "without_client_certificate": without["accepted"],
+            }
+            if not addresses:
+                problems.append(f"nothing listens on port {port}")
+            elif not with_cert["accepted"]:
+                problems.append(f"port {port} refuses a certificate of the CA: {with_cert['error']}")
+            if without["accepted"]:
+                problems.append(f"port {port} accepts a sender without a client certificate")
+        rotate = files.get("logrotate", "")
+        if rotate and self.host.mtime(rotate) is None:
+            problems.append(f"{rotate} is missing: received logs are kept without bound")
+        self.f.check(
+            "MON-03",
+            not problems,
+            {port: {"with_client_certificate": True, "without_client_certificate": False} for port in listeners} or "listeners",
+            {"listeners": listeners, "logrotate": rotate},
+            "; ".join(problems) or None,
+        )
+
+
+def _host_reachable(target: str, port: int) -> bool:
+    try:
+        with socket.create_connection((target, port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    argument_spec = {
+        "journal": {"type": "dict", "default": {}},
+        "seal_key": {"type": "str", "default": "", "no_log": True},
+        "forward": {"type": "dict", "default": {}},
+        "receiver": {"type": "dict", "default": {}},
+        "tls_files": {"type": "list", "elements": "str", "default": []},
+        "files": {"type": "dict", "default": {}},
+        **findings_argument_spec(),
+    }
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    host = _host.HostReader.for_module(module)
+    run_verify(module, "monitoring", mon.CATALOG, lambda findings: MonitoringVerifier(module.params, host, findings).run())
+
+
+if __name__ == "__main__":
+    main()
