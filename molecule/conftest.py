@@ -217,6 +217,14 @@ def ssh(
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False, stdin=subprocess.DEVNULL)
 
 
+def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
+    """A shell script in a container (docker exec), asserted to succeed unless check is false."""
+    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
+    if check:
+        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
+    return proc
+
+
 def tcp_open(ip: str, port: int, timeout: float = 3.0) -> bool:
     try:
         with socket.create_connection((ip, port), timeout=timeout):

@@ -91,6 +91,9 @@ SPEC: dict[str, v.Validator] = {
     "monitoring_journal_max_use": journal_size,
     "monitoring_journal_keep_free": journal_size,
     "monitoring_journal_retention_days": v.integer(1, 3650, "a number of days"),
+    "monitoring_journal_seal": v.boolean,
+    "monitoring_journal_seal_interval": v.duration(10, 86400),
+    "monitoring_secrets_dir": v.controller_path,
     # MON-02
     "monitoring_log_forward_enabled": v.boolean,
     "monitoring_log_host": v.optional(v.host),

@@ -248,10 +248,10 @@ class MonitoringVerifier:
             if not port:
                 continue
             addresses = mon.listening(self.host, port)
-            with_cert = mon.tls_session(
-                "127.0.0.1", port, ca=self.tls[0], name=name, cert=self.tls[1], key=self.tls[2], relp=relp
-            )
-            without = mon.tls_session("127.0.0.1", port, ca=self.tls[0], name=name, relp=relp)
+            # On the log host itself a refusal comes within milliseconds.
+            probe = {"ca": self.tls[0], "name": name, "relp": relp, "settle": 0.3}
+            with_cert = mon.tls_session("127.0.0.1", port, cert=self.tls[1], key=self.tls[2], **probe)
+            without = mon.tls_session("127.0.0.1", port, **probe)
             listeners[str(port)] = {
                 "listening": addresses,
                 "with_client_certificate": with_cert["accepted"],

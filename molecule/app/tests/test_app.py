@@ -31,6 +31,7 @@ from conftest import (
     assert_converged,
     control_ids,
     run_playbook,
+    sh,
     tcp_open,
     wait_for,
 )
@@ -50,13 +51,6 @@ IMAGE = "insightengine-test/app:1"
 PROJECT = "insightengine"
 CURRENT = {"reason": "fixed upstream next sprint", "approver": "security team", "expires": "2099-12-31"}
 EXPIRED = {**CURRENT, "expires": "2020-01-31"}
-
-
-def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
-    if check:
-        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
-    return proc
 
 
 def web(name: str) -> str:

@@ -22,6 +22,7 @@ from conftest import (
     assert_drift_reported,
     assert_waivers_hold,
     run_playbook,
+    sh,
     wait_for,
 )
 
@@ -31,13 +32,6 @@ DAEMON_JSON = "/etc/docker/daemon.json"
 # allow list, 8081 is not, 8083 is allowed but published on 127.0.0.1 only.
 HELD = {"8081": False, "8082": True, "127.0.0.1:8083": False}
 OPEN = {"8081": True, "8082": True, "127.0.0.1:8083": True}
-
-
-def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
-    if check:
-        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
-    return proc
 
 
 def probe(target: str, *specs: str) -> dict[str, bool]:

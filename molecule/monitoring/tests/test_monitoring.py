@@ -21,7 +21,9 @@ from conftest import (
     assert_bad_inputs_refused,
     assert_converged,
     assert_drift_reported,
+    assert_waivers_hold,
     run_playbook,
+    sh,
     wait_for,
 )
 
@@ -30,13 +32,7 @@ LOGHOST = "monitoring-loghost"
 SENDERS = ["monitoring-debian12", "monitoring-debian13"]
 FORWARD_CONF = "/etc/rsyslog.d/60-insightengine-forward.conf"
 LOGROTATE = "/etc/logrotate.d/insightengine-remote"
-
-
-def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
-    if check:
-        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
-    return proc
+JOURNALD_DROPIN = "/etc/systemd/journald.conf.d/60-insightengine.conf"
 
 
 def received(sender: str) -> str:
@@ -55,6 +51,32 @@ def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
         assert run.statuses(name, "monitoring") == {"MON-01": "pass", "MON-02": "pass", "MON-03": "not_applicable"}
         forward = run.findings(name, "monitoring")["MON-02"]
         assert forward["actual"]["accepted"] is True and forward["actual"]["tls"] in ("TLSv1.2", "TLSv1.3"), forward
+
+
+def test_a_sealed_journal_verifies_with_the_key_on_the_controller_and_a_changed_file_fails(converge_playbook):
+    """Debian 13's sender seals its journal; the verification key is on the
+    controller only. A byte changed in a sealed, archived journal file fails MON-01."""
+    name = SENDERS[1]
+    key = EPHEMERAL_DIR / "secrets" / name / "journal-verify-key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert key.read_text().strip() not in sh(name, "grep -rs journal-verify /etc /root || true").stdout
+    # journald seals from the next file it opens; one that lives across a
+    # sealing interval (10 s here), archived
+    sh(name, "journalctl --rotate; logger sealed-entry-1; sleep 12; logger sealed-entry-2; sleep 2; journalctl --rotate")
+    archived = sh(name, "ls -t /var/log/journal/*/system@*.journal | head -1").stdout.strip()
+    check = run_playbook(converge_playbook, check=True, limit=name)
+    finding = check.findings(name, "monitoring")["MON-01"]
+    assert finding["status"] == "pass" and finding["actual"]["verified"] is True, finding
+    # one byte of a sealed entry's message changed in place
+    offset = int(sh(name, f"grep -obUa sealed-entry-1 {archived} | head -1").stdout.split(":")[0])
+    sh(name, f"printf 'X' | dd of={archived} bs=1 seek={offset} conv=notrunc status=none")
+    try:
+        check = run_playbook(converge_playbook, check=True, limit=name)
+        finding = check.findings(name, "monitoring")["MON-01"]
+        assert finding["status"] == "fail" and "journalctl --verify" in finding["reason"], finding
+    finally:
+        sh(name, f"rm -f {archived}")
+    assert run_playbook(converge_playbook, check=True, limit=name).findings(name, "monitoring")["MON-01"]["status"] == "pass"
 
 
 @pytest.mark.parametrize("sender", SENDERS)
@@ -195,6 +217,14 @@ def test_drift_is_reported_with_its_control_and_repaired(hosts, converge_playboo
     assert wait_for(lambda: all(mark in received(s) for s in SENDERS), timeout=30)
 
 
+def test_waivers_hold_for_monitoring_controls(hosts, converge_playbook):
+    for sender in SENDERS:
+        sh(sender, f"sed -i 's/^SystemMaxUse=.*/SystemMaxUse=8G/' {JOURNALD_DROPIN} && systemctl restart systemd-journald")
+        sh(sender, f"rm {FORWARD_CONF} && systemctl restart rsyslog")
+    assert_waivers_hold(converge_playbook, SENDERS, "monitoring", {"MON-01", "MON-02"})
+    assert_converged(converge_playbook, hosts, "monitoring", CONTROLS)
+
+
 def test_a_file_rsyslog_has_not_loaded_is_reported_and_loaded_by_the_next_run(hosts, converge_playbook):
     """The restart is derived from the host: a forwarding file newer than
     rsyslogd (as a run interrupted after the write leaves it) is drift, and
@@ -208,6 +238,14 @@ def test_a_file_rsyslog_has_not_loaded_is_reported_and_loaded_by_the_next_run(ho
     assert run.rc == 0, run.stdout[-3000:]
     changed = [task.split(" : ", 1)[-1] for task in run.changed_tasks(sender)]
     assert changed == ["MON-02, MON-03 | Restart rsyslog (it runs an older configuration)"], changed
+    assert_converged(converge_playbook, hosts, "monitoring", CONTROLS)
+
+
+def test_a_run_limited_to_the_log_host_keeps_every_sender(hosts, converge_playbook):
+    """The permitted senders come from the inventory, not from the hosts of
+    one run: --limit to the log host changes nothing there."""
+    run = run_playbook(converge_playbook, limit=LOGHOST)
+    assert run.rc == 0 and run.changed(LOGHOST) == 0, run.changed_tasks(LOGHOST)
     assert_converged(converge_playbook, hosts, "monitoring", CONTROLS)
 
 

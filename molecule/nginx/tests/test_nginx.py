@@ -25,6 +25,7 @@ from conftest import (
     assert_refused_and_unchanged,
     assert_waivers_hold,
     run_playbook,
+    sh,
 )
 
 HEADERS = {
@@ -39,13 +40,6 @@ HEADERS = {
 }
 CONF = "/etc/nginx/conf.d/insightengine-hardening.conf"
 EXTRA = "/etc/nginx/insightengine.d/molecule-test.conf"
-
-
-def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
-    if check:
-        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
-    return proc
 
 
 def context(version: ssl.TLSVersion | None = None) -> ssl.SSLContext:

@@ -12,7 +12,6 @@ bad input (each leaves the hosts converged).
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -24,6 +23,7 @@ from conftest import (
     assert_drift_reported,
     control_ids,
     run_playbook,
+    sh,
     wait_for,
 )
 
@@ -31,13 +31,6 @@ APP, OWNER, DB, SCHEMA = "insightengine_app", "insightengine_owner", "insighteng
 VERSIONS = {"postgres-debian12": "15", "postgres-debian13": "17"}
 # converge.yml sets the client network from facts; the bad-input hosts gather none.
 CLIENT_NETWORKS = {"postgres_client_networks": ["172.16.0.1/32"]}
-
-
-def sh(name: str, script: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", "exec", name, "sh", "-c", script], capture_output=True, text=True, check=False)
-    if check:
-        assert proc.returncode == 0, (name, script, proc.stdout, proc.stderr)
-    return proc
 
 
 def psql_local(name: str, sql: str, database: str = "postgres") -> str:

@@ -72,6 +72,7 @@ EXAMPLES: dict[str, t.Any] = {
     "app_vault_secret_id": "s3cr3t-1d-aaaa-bbbb-cccc-dddd-eeee-ffff",
     "app_vault_ca_cert": "/etc/ssl/vault-ca.crt",
     "monitoring_log_host": "logs.example.com",
+    "monitoring_secrets_dir": "~/.ansible/insightengine-hardening/secrets",
     "monitoring_log_peer_name": "logs.example.com",
     "monitoring_log_tls_ca_file": "/etc/ssl/log-ca.pem",
     "monitoring_log_tls_cert_file": "/etc/ssl/host.pem",
@@ -117,6 +118,7 @@ def defaults(layer: str) -> dict[str, t.Any]:
             monitoring_log_port=2514,
             monitoring_log_receiver=False,
             monitoring_log_receiver_permitted_peers=["web1.example.com"],
+            monitoring_secrets_dir=EXAMPLES["app_secrets_dir"],
         )
     return values
 
