@@ -218,9 +218,9 @@ def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.A
 
 def _is_log_host(values: dict[str, t.Any]) -> bool:
     """This host receives, and monitoring_log_host names it (its inventory
-    name is the first of the names its certificate carries)."""
-    names = {values.get("inventory_hostname", ""), *values.get("monitoring_log_tls_names", [])}
-    return bool(values.get("monitoring_log_receiver")) and values.get("monitoring_log_host") in names
+    name is the first of the names its certificate carries) or nothing."""
+    names = {"", values.get("inventory_hostname", ""), *values.get("monitoring_log_tls_names", [])}
+    return bool(values.get("monitoring_log_receiver")) and values.get("monitoring_log_host", "") in names
 
 
 def not_applicable(values: dict[str, t.Any]) -> dict[str, str]:
@@ -228,5 +228,5 @@ def not_applicable(values: dict[str, t.Any]) -> dict[str, str]:
     if not values.get("monitoring_log_receiver"):
         found["MON-03"] = "this host is not the central log host (not in insightengine_loghost, monitoring_log_receiver: false)"
     if _is_log_host(values):
-        found["MON-02"] = f"this host is the central log host {values['monitoring_log_host']}: its logs are already there"
+        found["MON-02"] = "this host is the central log host: its logs are already there"
     return found

@@ -117,3 +117,37 @@ def test_nothing_listening_is_an_error_not_a_pass(pki):
         port = probe.getsockname()[1]
     result = mon.tls_session("127.0.0.1", port, ca=str(pki["server"][0]), name="logs.test", relp=True, timeout=2)
     assert result["accepted"] is False and "ConnectionRefused" in result["error"], result
+
+
+def inputs_for(host: str, **changes):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cases"))
+    from input_cases import defaults
+
+    from ansible_collections.insightengine.hardening.plugins.module_utils import _inputs as v
+    from ansible_collections.insightengine.hardening.plugins.module_utils import _monitoring_inputs as spec
+
+    inputs = v.Inputs(spec.SPEC, {**defaults("monitoring"), **changes})
+    inputs.inventory_hostname = host
+    spec.check(inputs)
+    return inputs, spec.not_applicable({**inputs.values, "inventory_hostname": host})
+
+
+def test_the_log_host_does_not_forward_to_itself_and_a_sender_receives_nothing():
+    log_host = {"monitoring_log_host": "logs1", "monitoring_log_receiver": True}
+    inputs, na = inputs_for("logs1", **log_host)
+    assert inputs.errors == [] and set(na) == {"MON-02"}, (inputs.errors, na)
+    inputs, na = inputs_for("web1", monitoring_log_host="logs1")
+    assert inputs.errors == [] and set(na) == {"MON-03"}, (inputs.errors, na)
+    # a second log host that ships to the first one forwards (its own name is not the target)
+    inputs, na = inputs_for("logs2", **log_host)
+    assert inputs.errors == [] and na == {}, (inputs.errors, na)
+
+
+def test_a_sender_without_a_log_host_is_refused_but_the_log_host_needs_none():
+    inputs, _na = inputs_for("web1", monitoring_log_host="")
+    assert [e for e in inputs.errors if e.startswith("monitoring_log_host:")], inputs.errors
+    inputs, _na = inputs_for("logs1", monitoring_log_host="", monitoring_log_receiver=True, monitoring_log_tls_names=["logs1"])
+    assert inputs.errors == [], inputs.errors
