@@ -122,6 +122,25 @@ def parse_proc_net_tcp(text: str, v6: bool = False, map_v4: bool = True) -> list
     return entries
 
 
+def parse_proc_net_listeners(text: str, port: int, v6: bool = False) -> list[str]:
+    """Listening TCP sockets on port, from /proc/net/tcp or tcp6 ("127.0.0.1:5432", "[::1]:5432")."""
+    found = {
+        f"[{e['local']}]:{port}" if v6 else f"{e['local']}:{port}"
+        for e in parse_proc_net_tcp(text, v6, map_v4=False)
+        if e["state"] == "0A" and e["local_port"] == int(port)  # 0A: LISTEN
+    }
+    return sorted(found)
+
+
+def listeners(host: t.Any, port: int) -> list[str] | None:
+    """What listens on a TCP port ("127.0.0.1:5432", "[::1]:5432"), read from the kernel (no ss needed);
+    None when /proc/net cannot be read."""
+    v4, v6 = host.read("/proc/net/tcp"), host.read("/proc/net/tcp6")
+    if v4 is None and v6 is None:
+        return None
+    return parse_proc_net_listeners(v4 or "", port) + parse_proc_net_listeners(v6 or "", port, v6=True)
+
+
 def _proc_address(field: str, map_v4: bool = True) -> tuple[str, int]:
     address, _sep, hexport = field.partition(":")
     raw = bytes.fromhex(address)

@@ -115,14 +115,6 @@ def journald_config_files(host: t.Any) -> list[str]:
     return [f for f in files if host.mtime(f) is not None]
 
 
-def main_pid(host: t.Any, unit: str) -> str:
-    systemctl = host.which("systemctl")
-    if not systemctl:
-        return "0"
-    rc, out, _unused = host.run(systemctl, "show", "--property=MainPID", "--value", unit)
-    return out.strip() if rc == 0 and out.strip().isdigit() else "0"
-
-
 def read_journald(host: t.Any, seal_key: str = "") -> dict[str, t.Any]:
     """journald's merged configuration, whether the running journald has
     loaded it, whether the journal is on disk, and with seal_key the
@@ -130,7 +122,7 @@ def read_journald(host: t.Any, seal_key: str = "") -> dict[str, t.Any]:
     analyze = host.which("systemd-analyze")
     text = host.run(analyze, "cat-config", "systemd/journald.conf")[1] if analyze else ""
     files = journald_config_files(host)
-    started = host.process_start(main_pid(host, "systemd-journald.service"))
+    started = host.process_start(host.unit_properties(["systemd-journald.service"], ["MainPID"])[0].get("MainPID", "0"))
     machine = (host.read("/etc/machine-id") or "").strip()
     directory = os.path.join(JOURNAL_DIR, machine) if machine else ""
     state: dict[str, t.Any] = {
@@ -193,26 +185,15 @@ def read_rsyslog(host: t.Any, tls_files: t.Iterable[str] = ()) -> dict[str, t.An
     rc, out, err = host.run(rsyslogd, "-N1")
     state["valid"] = rc == 0
     state["errors"] = [line for line in (err + out).splitlines() if "error" in line.lower()][:10]
-    started = host.process_start(main_pid(host, "rsyslog.service"))
+    # One systemctl call: the main process, and the drop-ins systemd has
+    # loaded (a new drop-in directory does not make systemd 252 say NeedDaemonReload).
+    unit = host.unit_properties(["rsyslog.service"], ["MainPID", "DropInPaths"])[0]
+    started = host.process_start(unit.get("MainPID", "0"))
     state["started"] = started
-    # The drop-ins systemd has loaded for the unit (a new drop-in directory
-    # does not make systemd 252 say NeedDaemonReload).
-    state["dropins"] = (host.unit_properties(["rsyslog.service"], ["DropInPaths"])[0].get("DropInPaths") or "").split()
+    state["dropins"] = (unit.get("DropInPaths") or "").split()
     state["stale"] = host.newer_than(files, started) if started else files
     state["spool_bytes"] = spool_bytes(host)
     return state
-
-
-def listening(host: t.Any, port: int) -> list[str]:
-    """The local addresses a TCP socket listens on at port."""
-    from ._host import parse_proc_net_tcp
-
-    found = []
-    for path, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
-        for entry in parse_proc_net_tcp(host.read(path) or "", v6=v6):
-            if entry["state"] == "0A" and entry["local_port"] == port:
-                found.append(entry["local"])
-    return sorted(set(found))
 
 
 # -- a client's view ----------------------------------------------------------

@@ -129,6 +129,7 @@ MULTILINE: tuple[str, ...] = ()
 def check(inputs: v.Inputs) -> None:
     _check_target(inputs)
     _check_tls(inputs)
+    _check_names(inputs)
     values = inputs.values
     if inputs.valid("monitoring_log_receiver", "monitoring_log_receiver_relp_port", "monitoring_log_receiver_tcp_port"):
         relp, tcp = values["monitoring_log_receiver_relp_port"], values["monitoring_log_receiver_tcp_port"]
@@ -151,6 +152,25 @@ def check(inputs: v.Inputs) -> None:
             if item["path"] in seen:
                 inputs.error(f"monitoring_log_files[{i}].path: {item['path']} is monitoring_log_files[{seen[item['path']]}] too")
             seen.setdefault(item["path"], i)
+
+
+def _check_names(inputs: v.Inputs) -> None:
+    """The collection's CA puts the inventory name into the host's certificate
+    (and the log host permits senders by it): it must be a DNS name."""
+    values = inputs.values
+    if not inputs.valid("monitoring_log_tls_ca_file", "monitoring_log_receiver", "monitoring_log_forward_enabled"):
+        return
+    uses_own_ca = not values["monitoring_log_tls_ca_file"] and (
+        values["monitoring_log_receiver"] or (values["monitoring_log_forward_enabled"] and values.get("monitoring_log_tls"))
+    )
+    if uses_own_ca and inputs.inventory_hostname:
+        try:
+            v.hostname(inputs.inventory_hostname)
+        except Invalid:
+            inputs.error(
+                f"inventory_hostname: {v.shown(inputs.inventory_hostname)} goes into this host's certificate and must be a DNS "
+                "name; name the host by its DNS name in the inventory (ansible_host keeps the address)"
+            )
 
 
 def _check_target(inputs: v.Inputs) -> None:
@@ -209,11 +229,14 @@ def check_host(inputs: v.Inputs, facts: dict[str, t.Any], context: dict[str, t.A
                 f"monitoring_log_protocol: tcp needs rsyslog 8.2108 or later for per-action TLS files; this host has "
                 f"{version} (use relp)"
             )
-    if values["monitoring_log_receiver"] and values["monitoring_log_receiver_enabled"]:
+    # Before this role's listeners are in place, whatever holds a port is another program.
+    ours = ((facts.get("files") or {}).get(mon.RECEIVER_CONF) or {}).get("exists")
+    if values["monitoring_log_receiver"] and values["monitoring_log_receiver_enabled"] and not ours:
         for name in ("monitoring_log_receiver_relp_port", "monitoring_log_receiver_tcp_port"):
             port = values[name]
-            if port and port in (facts.get("listening_others") or []):
-                inputs.error(f"{name}: port {port} is already listened on by another program than rsyslogd")
+            taken = (facts.get("listening") or {}).get(str(port))
+            if port and taken:
+                inputs.error(f"{name}: port {port} is already in use on the host ({', '.join(taken)}) by another program")
 
 
 def _is_log_host(values: dict[str, t.Any]) -> bool:

@@ -28,7 +28,7 @@ import time
 import typing as t
 
 from ._findings import Control
-from ._host import parse_proc_net_tcp
+from ._host import listeners, parse_proc_net_listeners  # noqa: F401 - the postgres layer reads them from here too
 
 GUIDE = "3. Database Security (PostgreSQL)"
 PREFLIGHT = "5. Security Checklist - Pre-Flight"
@@ -245,16 +245,6 @@ def ufw_source(network: str) -> str:
     except ValueError:
         return str(network)
     return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
-
-
-def parse_proc_net_listeners(text: str, port: int, v6: bool = False) -> list[str]:
-    """Listening TCP sockets on port, from /proc/net/tcp or tcp6 ("127.0.0.1:5432", "[::1]:5432")."""
-    found = {
-        f"[{e['local']}]:{port}" if v6 else f"{e['local']}:{port}"
-        for e in parse_proc_net_tcp(text, v6, map_v4=False)
-        if e["state"] == "0A" and e["local_port"] == int(port)  # 0A: LISTEN
-    }
-    return sorted(found)
 
 
 def wildcard_listener(address: str) -> bool:
@@ -604,14 +594,6 @@ def client_login(host: t.Any, address: str, port: int, user: str, database: str,
     )  # fmt: skip
     lines = (err or out).strip().splitlines()
     return {"accepted": rc == 0 and out.strip() == "1", "message": lines[-1] if lines else ""}
-
-
-def listeners(host: t.Any, port: int) -> list[str] | None:
-    """What listens on the server's port, read from the kernel (no ss needed)."""
-    v4, v6 = host.read("/proc/net/tcp"), host.read("/proc/net/tcp6")
-    if v4 is None and v6 is None:
-        return None
-    return parse_proc_net_listeners(v4 or "", port) + parse_proc_net_listeners(v6 or "", port, v6=True)
 
 
 def read_clusters(host: t.Any) -> list[dict[str, t.Any]]:

@@ -114,7 +114,7 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "journald": mon.read_journald(host),
         "rsyslog": mon.read_rsyslog(host, tls_files),
         "certificate": mon.read_certificate(host, tls_files, params["cert_names"]),
-        "listening": {str(port): mon.listening(host, port) for port in params["ports"]},
+        "listening": {str(port): _host.listeners(host, port) or [] for port in params["ports"]},
     }
 
 

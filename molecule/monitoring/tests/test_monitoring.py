@@ -59,7 +59,9 @@ def test_a_sealed_journal_verifies_with_the_key_on_the_controller_and_a_changed_
     name = SENDERS[1]
     key = EPHEMERAL_DIR / "secrets" / name / "journal-verify-key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
-    assert key.read_text().strip() not in sh(name, "grep -rs journal-verify /etc /root || true").stdout
+    # the verification key is nowhere on the host (grep -F exits 1 when it finds nothing)
+    found = sh(name, f"grep -rlsF -- '{key.read_text().strip()}' /etc /root /tmp /var/log /var/lib /var/spool", check=False)
+    assert found.returncode == 1 and not found.stdout, found.stdout
     # journald seals from the next file it opens; one that lives across a
     # sealing interval (10 s here), archived
     sh(name, "journalctl --rotate; logger sealed-entry-1; sleep 12; logger sealed-entry-2; sleep 2; journalctl --rotate")
@@ -238,6 +240,23 @@ def test_a_file_rsyslog_has_not_loaded_is_reported_and_loaded_by_the_next_run(ho
     assert run.rc == 0, run.stdout[-3000:]
     changed = [task.split(" : ", 1)[-1] for task in run.changed_tasks(sender)]
     assert changed == ["MON-02, MON-03 | Restart rsyslog (it runs an older configuration)"], changed
+    assert_converged(converge_playbook, hosts, "monitoring", CONTROLS)
+
+
+def test_a_certificate_issued_again_is_loaded_in_the_same_run(hosts, converge_playbook):
+    """A sender's key and certificate gone: one run makes a new key, has the
+    CA sign a new certificate and restarts rsyslog with it; verify passes in
+    that run and lines arrive."""
+    sender = SENDERS[0]
+    sh(sender, "rm /etc/insightengine/rsyslog/key.pem /etc/insightengine/rsyslog/cert.pem")
+    run = run_playbook(converge_playbook, limit=sender)
+    assert run.rc == 0, run.failure_messages(sender) or run.stdout[-3000:]
+    changed = [task.split(" : ", 1)[-1] for task in run.changed_tasks(sender)]
+    assert "MON-02, MON-03 | Restart rsyslog (it runs an older configuration)" in changed, changed
+    assert run.findings(sender, "monitoring")["MON-02"]["status"] == "pass"
+    mark = f"reissued-{uuid.uuid4().hex[:8]}"
+    sh(sender, f"logger -t mon-test '{mark}'")
+    assert wait_for(lambda: mark in received(sender), timeout=30)
     assert_converged(converge_playbook, hosts, "monitoring", CONTROLS)
 
 

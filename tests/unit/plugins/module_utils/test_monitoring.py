@@ -151,3 +151,25 @@ def test_a_sender_without_a_log_host_is_refused_but_the_log_host_needs_none():
     assert [e for e in inputs.errors if e.startswith("monitoring_log_host:")], inputs.errors
     inputs, _na = inputs_for("logs1", monitoring_log_host="", monitoring_log_receiver=True, monitoring_log_tls_names=["logs1"])
     assert inputs.errors == [], inputs.errors
+
+
+def test_an_inventory_name_that_is_no_dns_name_is_refused_for_the_certificate():
+    inputs, _na = inputs_for("10.0.0.5", monitoring_log_host="logs1")
+    assert [e for e in inputs.errors if e.startswith("inventory_hostname: ")], inputs.errors
+    # with the operator's own CA and certificate, the inventory name is not in it
+    own = {"monitoring_log_tls_ca_file": "/etc/ssl/ca.pem", "monitoring_log_tls_cert_file": "/etc/ssl/h.pem",
+           "monitoring_log_tls_key_file": "/etc/ssl/h.key"}  # fmt: skip
+    inputs, _na = inputs_for("10.0.0.5", monitoring_log_host="logs1", **own)
+    assert inputs.errors == [], inputs.errors
+
+
+def test_a_port_another_program_holds_is_refused_until_the_receiver_is_ours():
+    from ansible_collections.insightengine.hardening.plugins.module_utils import _monitoring_inputs as spec
+
+    inputs, _na = inputs_for("logs1", monitoring_log_host="logs1", monitoring_log_receiver=True)
+    facts = {"listening": {"2514": ["0.0.0.0:2514"], "6514": []}, "files": {mon.RECEIVER_CONF: {"exists": False}}}
+    spec.check_host(inputs, facts, {})
+    assert [e for e in inputs.errors if e.startswith("monitoring_log_receiver_relp_port: port 2514")], inputs.errors
+    inputs, _na = inputs_for("logs1", monitoring_log_host="logs1", monitoring_log_receiver=True)
+    spec.check_host(inputs, {**facts, "files": {mon.RECEIVER_CONF: {"exists": True}}}, {})
+    assert inputs.errors == [], inputs.errors
