@@ -28,7 +28,6 @@ import time
 import typing as t
 
 from ._findings import Control
-from ._host import listeners, parse_proc_net_listeners  # noqa: F401 - the postgres layer reads them from here too
 
 GUIDE = "3. Database Security (PostgreSQL)"
 PREFLIGHT = "5. Security Checklist - Pre-Flight"

@@ -189,7 +189,7 @@ class PostgresVerifier:
         wanted = [str(a) for a in net.get("listen_addresses") or ["localhost"]]
         current = pg.split_list(self.value("listen_addresses"))
         port = str(net.get("port", 5432))
-        listeners = pg.listeners(self.host, int(self.value("port") or port))
+        listeners = _host.listeners(self.host, int(self.value("port") or port))
         expected: dict[str, t.Any] = {"listen_addresses": wanted, "port": port, "wildcard": False}
         actual: dict[str, t.Any] = {
             "listen_addresses": current if {a.lower() for a in current} != {a.lower() for a in wanted} else wanted,
@@ -269,7 +269,7 @@ class PostgresVerifier:
         address it listens on (a wildcard as loopback)."""
         port = int(self.value("port") or 5432)
         found = []
-        for listener in pg.listeners(self.host, port) or []:
+        for listener in _host.listeners(self.host, port) or []:
             address = listener.rsplit(":", 1)[0].strip("[]")
             address = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)  # noqa: S104
             if address not in found:

@@ -88,16 +88,16 @@ def test_the_newest_cluster_of_the_name_is_picked_unless_a_version_is_asked():
 
 
 def test_listeners_from_the_kernel_table(release):
-    v4 = pg.parse_proc_net_listeners(fixture("proc_net_tcp", release), 5432)
-    v6 = pg.parse_proc_net_listeners(fixture("proc_net_tcp6", release), 5432, v6=True)
+    v4 = _host.parse_proc_net_listeners(fixture("proc_net_tcp", release), 5432)
+    v6 = _host.parse_proc_net_listeners(fixture("proc_net_tcp6", release), 5432, v6=True)
     assert "127.0.0.1:5432" in v4 and len(v4) == 2  # localhost and the container's address
     assert v6 == []  # Docker gives these containers no IPv6: localhost is 127.0.0.1 only
     line = "   0: 00000000000000000000000001000000:1538 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 0"
     header = "  sl  local_address remote_address st\n"
-    assert pg.parse_proc_net_listeners(header + line, 5432, v6=True) == ["[::1]:5432"]
+    assert _host.parse_proc_net_listeners(header + line, 5432, v6=True) == ["[::1]:5432"]
     assert not any(pg.wildcard_listener(a) for a in v4 + v6)
     assert pg.wildcard_listener("0.0.0.0:5432") and pg.wildcard_listener("[::]:5432")
-    assert pg.parse_proc_net_listeners(fixture("proc_net_tcp", release), 2222) == []
+    assert _host.parse_proc_net_listeners(fixture("proc_net_tcp", release), 2222) == []
 
 
 def test_networks_as_ufw_shows_them():
