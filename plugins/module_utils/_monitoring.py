@@ -82,6 +82,28 @@ CATALOG = (
         "the logrotate file",
         switch="monitoring_log_receiver_enabled",
     ),
+    Control(
+        "MON-04",
+        "Alerts for failed login bursts, HTTP 5xx rates and suspicious database activity are loaded and routed; "
+        "exporters, mtail, Prometheus and Alertmanager answer on loopback only",
+        f"{GUIDE} / Alerting (failed login attempts, high error rates, suspicious database queries)",
+        "Run the monitoring role (monitoring_alerting_enabled); it installs Debian's node exporter, mtail, Prometheus and "
+        "Alertmanager bound to loopback, loads rules checked by promtool check rules and promtool test rules, and routes "
+        "alerts to monitoring_alert_webhook_url or monitoring_alert_email_to.",
+        source="the units' state and start times; listening sockets (/proc/net/tcp); connections to the host's other "
+        "addresses, refused; Prometheus's /api/v1/rules, /api/v1/targets and /api/v1/alertmanagers; Alertmanager's "
+        "/api/v2/status; mtail's /metrics",
+        switch="monitoring_alerting_enabled",
+    ),
+    Control(
+        "MON-05",
+        "fail2ban bans sources of failed SSH logins (systemd backend, the ports sshd listens on) and of nginx rejections",
+        f"{GUIDE} / Alerting (failed login attempts: answered, not only reported)",
+        "Run the monitoring role (monitoring_fail2ban_enabled); it writes a jail file with backend = systemd and the "
+        "ports from sshd -T, and restarts fail2ban when the host says it runs an older configuration.",
+        source="fail2ban-client status (the jails the server runs, their journal matches or files) and its actions' ports",
+        switch="monitoring_fail2ban_enabled",
+    ),
 )
 
 
@@ -295,3 +317,128 @@ def read_certificate(host: t.Any, tls_files: t.Sequence[str], names: t.Sequence[
         openssl and host.mtime(ca) is not None and host.run(openssl, "verify", "-CAfile", ca, "-purpose", "any", cert)[0] == 0
     )
     return found
+
+
+# -- alerting and bans (MON-04, MON-05) -----------------------------------------
+
+ALERT_UNITS = (
+    "prometheus-node-exporter.service",
+    "insightengine-mtail.service",
+    "prometheus.service",
+    "prometheus-alertmanager.service",
+    "fail2ban.service",
+)
+RUNNING_ENABLED = ("enabled", "static", "alias")
+
+
+def read_services(host: t.Any, services: dict[str, t.Sequence[str]]) -> dict[str, dict[str, t.Any]]:
+    """Each unit's state, when its main process started, the files it reads
+    that changed after that (``stale``), and whether it needs a restart
+    (not running, not enabled, stale, or systemd has not loaded its unit file)."""
+    names = list(services)
+    units = host.units(names)
+    pids = host.unit_properties(names, ["MainPID"])
+    found = {}
+    for name, props in zip(names, pids):
+        unit = units.get(name, {})
+        started = host.process_start(props.get("MainPID", "0")) if unit.get("active") == "active" else None
+        files = [f for f in services[name] if host.mtime(f) is not None]
+        stale = host.newer_than(files, started) if started else []
+        found[name] = {
+            **unit,
+            "started": started,
+            "stale": stale,
+            "restart": unit.get("active") != "active"
+            or unit.get("enabled") not in RUNNING_ENABLED
+            or bool(stale)
+            or bool(unit.get("need_daemon_reload")),
+        }
+    return found
+
+
+def sshd_ports(host: t.Any) -> tuple[list[int], str | None]:
+    """The ports sshd listens on, from ``sshd -T`` (its listenaddress lines,
+    else its port lines); ([], reason) where there is no sshd or it fails."""
+    from ._os import SSHD_TEST_CONNECTION
+    from ._ssh import parse_sshd_t
+
+    sshd = host.which("sshd")
+    if not sshd:
+        return [], "sshd is not installed"
+    rc, out, err = host.run(sshd, "-T")
+    if rc != 0 and "connection test specification" in err:
+        rc, out, err = host.run(sshd, "-T", "-C", SSHD_TEST_CONNECTION)
+    if rc != 0:
+        return [], f"sshd -T failed: {(err or out).strip()[:200]}"
+    config = parse_sshd_t(out)
+    ports = {int(m.group(1)) for a in config.get("listenaddress", []) if (m := re.search(r":([0-9]+)$", a))}
+    ports |= {int(p) for p in config.get("port", []) if p.isdigit()} if not ports else set()
+    return sorted(ports), None
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int | None, str]:
+    """(status, body) of a GET from this host; (None, error) when nothing answers."""
+    import urllib.error
+
+    from ansible.module_utils.urls import open_url
+
+    try:
+        answer = open_url(url, timeout=timeout, validate_certs=True, follow_redirects="none")
+        return answer.status, answer.read(4 * 1024 * 1024).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except (OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def host_addresses(host: t.Any) -> list[str]:
+    """This host's addresses besides loopback (``hostname -I``)."""
+    hostname = host.which("hostname")
+    out = host.run(hostname, "-I")[1] if hostname else ""
+    return [a for a in out.split() if not a.startswith(("127.", "::1", "fe80:"))][:8]
+
+
+def connects(address: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def parse_fail2ban_status(text: str) -> dict[str, t.Any]:
+    """``fail2ban-client status [JAIL]`` output: its ``- Key:\\tvalue`` lines."""
+    found: dict[str, t.Any] = {}
+    for line in (text or "").splitlines():
+        match = re.match(r"^[\s|`-]*([A-Za-z][A-Za-z ]*?):\s*(.*)$", line)
+        if match:
+            found[match.group(1).strip().lower()] = match.group(2).strip()
+    return found
+
+
+def read_fail2ban(host: t.Any, jails: t.Iterable[str], action: str) -> dict[str, t.Any]:
+    """What the running fail2ban server does: its jails, and for each wanted
+    jail its journal matches or files, the port its action blocks and the
+    bans so far."""
+    client = host.which("fail2ban-client")
+    state: dict[str, t.Any] = {"installed": bool(client), "running": False, "jails": [], "jail": {}}
+    if not client:
+        return state
+    rc, out, _err = host.run(client, "status")
+    if rc != 0:
+        return state
+    state["running"] = True
+    state["jails"] = [j.strip() for j in parse_fail2ban_status(out).get("jail list", "").split(",") if j.strip()]
+    for jail in jails:
+        if jail not in state["jails"]:
+            continue
+        status = parse_fail2ban_status(host.run(client, "status", jail)[1])
+        port = host.run(client, "get", jail, "action", action, "port")
+        state["jail"][jail] = {
+            "journal_matches": status.get("journal matches"),
+            "files": status.get("file list"),
+            "port": port[1].strip() if port[0] == 0 else None,
+            "banned": int(status.get("total banned") or 0) if (status.get("total banned") or "0").isdigit() else 0,
+            "currently_banned": status.get("banned ip list", ""),
+        }
+    return state

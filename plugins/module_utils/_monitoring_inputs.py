@@ -9,14 +9,22 @@ Where values land: a journald drop-in (systemd's ``KEY=VALUE``: sizes with
 K, M, G suffixes, time spans), rsyslog's RainerScript (double-quoted
 strings: host names, paths and globs without quotes, backslashes or
 whitespace; integers; arrays of names), a logrotate file (a path glob and
-integers), and certificates (DNS names). Each validator below holds its
-value to the grammar of that place; the templates quote nothing themselves.
+integers), certificates (DNS names); for alerting, Prometheus's and
+Alertmanager's YAML (durations as Prometheus writes them, numbers, URLs,
+e-mail addresses, written by to_json), the ARGS line of a systemd
+EnvironmentFile (flags without quotes, backslashes, dollars or spaces),
+mtail's regular expressions (paths and role names escaped by the template
+from a charset without regex metacharacters but . and -), and fail2ban's
+jail file (integers, networks, a port list read from sshd -T). Each
+validator below holds its value to the grammar of that place; the
+templates quote nothing themselves.
 
 Private to the collection: no API promise.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import typing as t
 
@@ -79,6 +87,128 @@ log_file = v.record(
 )
 
 
+# Prometheus's duration grammar (model.ParseDuration), one unit: 30s, 5m, 1h, 15d, 2w, 1y.
+_PROM_DURATION = re.compile(r"(0|[1-9][0-9]{0,5})(ms|s|m|h|d|w|y)")
+_PROM_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+# A command-line flag in an EnvironmentFile's ARGS="..." (split on spaces by systemd).
+_FLAG = re.compile(r"--[a-z][a-z0-9._-]*(=[A-Za-z0-9._/:,=+@^|()\[\]*?{}-]*)?")
+_URL = re.compile(
+    r"(https?)://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[A-Za-z0-9._~/%=&+,:@-]*)?(\?[A-Za-z0-9._~/%=&+,:@-]*)?"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+")
+_ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_URL_PATH = re.compile(r"/[A-Za-z0-9._~/-]{0,200}")
+_LOOPBACK_NOTE = (
+    "exporters, mtail, Prometheus and Alertmanager listen on loopback only (127.0.0.1 or ::1): Debian's packages "
+    "answer on all addresses without authentication, and this role does not put TLS and authentication in front of them"
+)
+
+
+def prom_duration(minimum: float = 0, maximum: float | None = None) -> v.Validator:
+    """A duration as Prometheus writes it (one number, one unit), returned as written."""
+
+    def check(value: t.Any) -> str:
+        raw = v.string(None, what="a duration such as 30s, 5m or 1h (ms, s, m, h, d, w, y)", max_length=10)(value)
+        match = _PROM_DURATION.fullmatch(raw)
+        if match is None:
+            raise Invalid(f"must be a duration such as 30s, 5m or 1h (ms, s, m, h, d, w, y), got {v.shown(value)}")
+        seconds = int(match.group(1)) * _PROM_SECONDS[match.group(2)]
+        if seconds < minimum or (maximum is not None and seconds > maximum):
+            raise Invalid(f"must be between {minimum:g}s and {maximum:g}s, got {v.shown(value)}")
+        return raw
+
+    return check
+
+
+def prom_seconds(value: str) -> float:
+    match = _PROM_DURATION.fullmatch(value)
+    return int(match.group(1)) * _PROM_SECONDS[match.group(2)] if match else 0.0
+
+
+def ratio(value: t.Any) -> float:
+    """A number above 0 and at most 1 (0.05 is 5 %), as an alert threshold."""
+    if isinstance(value, bool):
+        raise Invalid(f"must be a number above 0 and at most 1 (0.05 is 5 %), got {v.shown(value)}")
+    try:
+        number = float(value) if isinstance(value, (int, float)) or re.fullmatch(r"[0-9]*\.?[0-9]+", str(value)) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 < number <= 1:
+        raise Invalid(f"must be a number above 0 and at most 1 (0.05 is 5 %), got {v.shown(value)}")
+    return number
+
+
+def loopback(value: t.Any) -> str:
+    """A loopback address (127.0.0.0/8 or ::1)."""
+    address = v.address(value)
+    if not ipaddress.ip_address(address).is_loopback:
+        raise Invalid(f"must be a loopback address: {_LOOPBACK_NOTE}; got {v.shown(value)}")
+    return address
+
+
+def flag(value: t.Any) -> str:
+    """One command-line flag (--name or --name=value) for an ARGS line."""
+    raw = v.string(None, what="a flag such as --collector.systemd", max_length=300)(value)
+    if not _FLAG.fullmatch(raw):
+        raise Invalid(
+            f"must be one flag such as --collector.systemd or --name=value (no spaces, quotes, backslashes or $), "
+            f"got {v.shown(value)}"
+        )
+    if raw.split("=", 1)[0] in ("--web.listen-address", "--web.config.file"):
+        raise Invalid(f"must not set the listener (monitoring_listen_address and the ports do), got {v.shown(value)}")
+    return raw
+
+
+def url(value: t.Any) -> str:
+    """An http or https URL: host name or address, port, path, query (no
+    spaces, quotes, fragments or credentials)."""
+    raw = v.string(None, what="an http(s) URL such as https://hooks.example.com/alerts", empty=True, max_length=2000)(value)
+    if not raw:
+        return raw
+    match = _URL.fullmatch(raw)
+    if match is None or (match.group(2) and not 0 < int(match.group(2)) < 65536):
+        raise Invalid("must be an http(s) URL such as https://hooks.example.com/alerts (no credentials, spaces or quotes)")
+    return raw
+
+
+def email(value: t.Any) -> str:
+    raw = v.string(None, what="an e-mail address", empty=True, max_length=254)(value)
+    if raw and not _EMAIL.fullmatch(raw):
+        raise Invalid(f"must be an e-mail address such as ops@example.com, got {v.shown(value)}")
+    return raw
+
+
+def smarthost(value: t.Any) -> str:
+    """host:port of the mail relay."""
+    raw = v.string(None, what="host:port of a mail relay", empty=True, max_length=300)(value)
+    if not raw:
+        return raw
+    name, sep, port = raw.rpartition(":")
+    if not sep:
+        raise Invalid(f"must be host:port such as smtp.example.com:587, got {v.shown(value)}")
+    v.host(name.strip("[]"))
+    v.port(port)
+    return raw
+
+
+def db_role(value: t.Any) -> str:
+    """A PostgreSQL role name as the log prints it (unquoted identifiers)."""
+    return v.string(_ROLE.pattern, what="a role name (a-z, 0-9, _; at most 63)")(value)
+
+
+def url_path(value: t.Any) -> str:
+    return v.string(_URL_PATH.pattern, what="a URL path such as /login (letters, digits, . _ ~ / -)")(value)
+
+
+def mtail_log(value: t.Any) -> str:
+    """A log path for mtail's --logs (comma separated: no commas)."""
+    raw = log_glob(value)
+    if "," in raw:
+        raise Invalid(f"must not hold a comma (mtail's --logs separates paths with commas), got {v.shown(value)}")
+    return raw
+
+
 def peer_name(value: t.Any) -> str:
     """A certificate name: a DNS name, or *.domain (the left-most label)."""
     return v.hostname(value, wildcard=True)
@@ -122,12 +252,56 @@ SPEC: dict[str, v.Validator] = {
     "monitoring_log_receiver_dir": v.path,
     "monitoring_log_receiver_retention_days": v.integer(1, 3650, "a number of days"),
     "monitoring_log_receiver_permitted_peers": v.list_of(peer_name, max_items=10000),
+    # MON-04
+    "monitoring_alerting_enabled": v.boolean,
+    "monitoring_prometheus_enabled": v.boolean,
+    "monitoring_alertmanager_enabled": v.boolean,
+    "monitoring_listen_address": loopback,
+    "monitoring_node_exporter_port": v.port,
+    "monitoring_node_exporter_args": v.list_of(flag, max_items=50),
+    "monitoring_mtail_port": v.port,
+    "monitoring_prometheus_port": v.port,
+    "monitoring_alertmanager_port": v.port,
+    "monitoring_prometheus_retention": prom_duration(3600, 10 * 31536000),
+    "monitoring_prometheus_scrape_interval": prom_duration(1, 3600),
+    "monitoring_prometheus_evaluation_interval": prom_duration(1, 3600),
+    "monitoring_alert_window": prom_duration(60, 86400),
+    "monitoring_alert_for": prom_duration(0, 86400),
+    "monitoring_alert_ssh_failed_logins": v.integer(1, 1_000_000, "a number of failed logins"),
+    "monitoring_alert_app_login_failures": v.integer(1, 1_000_000, "a number of failed logins"),
+    "monitoring_alert_app_login_path": url_path,
+    "monitoring_alert_http_5xx_ratio": ratio,
+    "monitoring_alert_http_5xx_min_requests": v.integer(1, 1_000_000, "a number of requests"),
+    "monitoring_alert_pg_auth_failures": v.integer(1, 1_000_000, "a number of failed authentications"),
+    "monitoring_alert_pg_permission_denied": v.integer(1, 1_000_000, "a number of refused statements"),
+    "monitoring_alert_pg_ddl_roles": v.list_of(db_role, max_items=50),
+    "monitoring_alert_nginx_access_logs": v.list_of(mtail_log, max_items=50),
+    "monitoring_alert_postgres_logs": v.list_of(mtail_log, max_items=50),
+    "monitoring_alert_webhook_url": url,
+    "monitoring_alert_email_to": email,
+    "monitoring_alert_email_from": email,
+    "monitoring_alert_smarthost": smarthost,
+    "monitoring_alert_smtp_require_tls": v.boolean,
+    "monitoring_alert_group_wait": prom_duration(0, 3600),
+    "monitoring_alert_group_interval": prom_duration(1, 86400),
+    "monitoring_alert_repeat_interval": prom_duration(60, 30 * 86400),
+    # MON-05
+    "monitoring_fail2ban_enabled": v.boolean,
+    "monitoring_fail2ban_maxretry": v.integer(1, 1000, "a number of failures"),
+    "monitoring_fail2ban_findtime": v.duration(10, 7 * 86400),
+    "monitoring_fail2ban_bantime": v.duration(10, 365 * 86400),
+    "monitoring_fail2ban_ignoreip": v.list_of(v.network(world=False), max_items=200),
+    "monitoring_fail2ban_banaction": v.choice("nftables", "iptables-multiport", what="a ban action, one of"),
+    "monitoring_fail2ban_nginx_jails": v.boolean,
 }
 MULTILINE: tuple[str, ...] = ()
+# The webhook URL may carry a token (its path or query): never quoted back.
+SECRETS = ("monitoring_alert_webhook_url",)
 
 
 def check(inputs: v.Inputs) -> None:
     _check_target(inputs)
+    _check_alerting(inputs)
     _check_tls(inputs)
     _check_names(inputs)
     values = inputs.values
@@ -152,6 +326,53 @@ def check(inputs: v.Inputs) -> None:
             if item["path"] in seen:
                 inputs.error(f"monitoring_log_files[{i}].path: {item['path']} is monitoring_log_files[{seen[item['path']]}] too")
             seen.setdefault(item["path"], i)
+
+
+def _check_alerting(inputs: v.Inputs) -> None:  # noqa: PLR0912 - one branch per rule between the variables
+    values = inputs.values
+    if not inputs.valid("monitoring_alerting_enabled") or not values["monitoring_alerting_enabled"]:
+        return
+    ports = (
+        "monitoring_node_exporter_port",
+        "monitoring_mtail_port",
+        "monitoring_prometheus_port",
+        "monitoring_alertmanager_port",
+    )
+    seen: dict[int, str] = {}
+    for name in ports:
+        if inputs.valid(name):
+            if values[name] in seen:
+                inputs.error(f"{name}: {values[name]} is {seen[values[name]]} too; give each listener its own port")
+            seen.setdefault(values[name], name)
+    receivers = ("monitoring_alert_webhook_url", "monitoring_alert_email_to", "monitoring_alertmanager_enabled")
+    if inputs.valid(*receivers) and values["monitoring_alertmanager_enabled"]:
+        if not values["monitoring_alert_webhook_url"] and not values["monitoring_alert_email_to"]:
+            inputs.error(
+                "monitoring_alert_webhook_url or monitoring_alert_email_to: Alertmanager needs a receiver, or alerts reach "
+                "no one; set one, or monitoring_alertmanager_enabled: false where another Alertmanager routes them"
+            )
+        if values["monitoring_alert_email_to"] and inputs.valid("monitoring_alert_smarthost", "monitoring_alert_email_from"):
+            for name in ("monitoring_alert_smarthost", "monitoring_alert_email_from"):
+                if not values[name]:
+                    inputs.error(f"{name}: must be set to send alerts by mail to monitoring_alert_email_to")
+    if inputs.valid("monitoring_alert_window", "monitoring_alert_for"):
+        window, hold = prom_seconds(values["monitoring_alert_window"]), prom_seconds(values["monitoring_alert_for"])
+        # In seconds, for the rules' test cases (vars/main.yml).
+        values["monitoring_alert_window_seconds"], values["monitoring_alert_for_seconds"] = int(window), int(hold)
+        if hold + 15 > window:
+            inputs.error(
+                f"monitoring_alert_for: {values['monitoring_alert_for']} must be at least 15s shorter than "
+                f"monitoring_alert_window ({values['monitoring_alert_window']}): a burst leaves the window before it fires"
+            )
+    if inputs.valid("monitoring_alert_window", "monitoring_prometheus_scrape_interval"):
+        window = prom_seconds(values["monitoring_alert_window"])
+        scrape = prom_seconds(values["monitoring_prometheus_scrape_interval"])
+        if window < 4 * scrape:
+            inputs.error(
+                f"monitoring_alert_window: {values['monitoring_alert_window']} holds fewer than four scrapes of "
+                f"monitoring_prometheus_scrape_interval ({values['monitoring_prometheus_scrape_interval']}); increase() "
+                "over it would miss bursts"
+            )
 
 
 def _check_names(inputs: v.Inputs) -> None:

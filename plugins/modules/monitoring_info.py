@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: monitoring_info
-short_description: Read what the monitoring role must know before it changes journald and rsyslog
+short_description: Read what the monitoring role must know before it changes journald, rsyslog, the alerting and fail2ban
 version_added: 0.6.0
 description:
   - Reads, without changing anything, the state the P(insightengine.hardening.monitoring#role) role decides on.
@@ -47,6 +47,12 @@ options:
     type: list
     elements: int
     default: []
+  services:
+    description:
+      - The units of the alerting and bans (MON-04, MON-05), each with the files it reads.
+      - RV(services) says which need a restart.
+    type: dict
+    default: {}
 seealso:
   - module: insightengine.hardening.monitoring_verify
 """
@@ -96,6 +102,26 @@ units:
   description: C(enabled), C(active) and C(need_daemon_reload) of rsyslog.service, syslog.socket and systemd-journald.service.
   type: dict
   returned: always
+services:
+  description:
+    - For each unit of O(services), its state, when it C(started), the files changed after that (C(stale)) and whether it
+      needs a C(restart) (not running, not enabled, stale, or its unit file not loaded).
+  type: dict
+  returned: always
+sshd_ports:
+  description: The ports sshd listens on (C(sshd -T)); empty without sshd.
+  type: list
+  elements: int
+  returned: always
+nginx_installed:
+  description: Whether nginx is installed (its jails apply).
+  type: bool
+  returned: always
+fail2ban_jails:
+  description: The jails the running fail2ban server has (empty when it does not answer).
+  type: list
+  elements: str
+  returned: always
 """
 
 import typing as t
@@ -115,6 +141,10 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "rsyslog": mon.read_rsyslog(host, tls_files),
         "certificate": mon.read_certificate(host, tls_files, params["cert_names"]),
         "listening": {str(port): _host.listeners(host, port) or [] for port in params["ports"]},
+        "services": mon.read_services(host, params["services"]),
+        "sshd_ports": mon.sshd_ports(host)[0],
+        "nginx_installed": bool(host.which("nginx")),
+        "fail2ban_jails": mon.read_fail2ban(host, (), "")["jails"],
     }
 
 
@@ -126,6 +156,7 @@ def main() -> None:
             "tls_files": {"type": "list", "elements": "str", "default": []},
             "cert_names": {"type": "list", "elements": "str", "default": []},
             "ports": {"type": "list", "elements": "int", "default": []},
+            "services": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )

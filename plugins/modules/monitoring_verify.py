@@ -12,7 +12,7 @@ short_description: Verify the monitoring layer of the hardening guide from what 
 version_added: 0.6.0
 description:
   - Reads the effective state of journald and rsyslog and returns one finding per control of the monitoring layer
-    (C(MON-01) to C(MON-03)), each with the guide line it implements, a status, what was expected, what was found,
+    (C(MON-01) to C(MON-05)), each with the guide line it implements, a status, what was expected, what was found,
     the evidence and how to fix it.
   - journald's merged configuration and whether journald started after it changed, the journal on disk, and with a
     verification key C(journalctl --verify) of the sealed files.
@@ -22,6 +22,10 @@ description:
     spooled in the forwarding queue.
   - On the log host, the listeners (C(/proc/net/tcp)), a session with a client certificate accepted and one without
     refused, and the retention file.
+  - For alerting, the units and whether they started after their files changed, each endpoint bound to loopback only and
+    refused on the host's other addresses, the rules Prometheus has loaded, its targets and Alertmanagers, Alertmanager's
+    receivers, and mtail's counters; for fail2ban, the jails the running server has, their journal matches or files, and
+    the ports their action blocks.
   - Never changes anything.
 author:
   - InsightEngine platform team (@insightengine)
@@ -53,6 +57,21 @@ options:
     default: []
   files:
     description: The configuration files each control needs (C(forward), C(receiver), C(replay), C(logrotate)).
+    type: dict
+    default: {}
+  alerting:
+    description:
+      - MON-04. C(endpoints) (job to loopback host:port), the C(alerts) Prometheus must have loaded, whether
+        C(prometheus) and C(alertmanager) run here, the C(receivers) Alertmanager routes to (webhook, email), the units
+        (C(services)) that must run; with C(files), the files each unit reads.
+    type: dict
+    default: {}
+  fail2ban:
+    description: MON-05. The C(jails) (name to C(journalmatch) or C(file), and C(port)) and the ban C(action).
+    type: dict
+    default: {}
+  service_files:
+    description: For each unit of MON-04 and MON-05, the files it reads (a change after it started means it runs an older one).
     type: dict
     default: {}
 seealso:
@@ -97,7 +116,11 @@ report:
   returned: always
 """
 
+import ipaddress
+import json
+import re
 import socket
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -135,6 +158,151 @@ class MonitoringVerifier:
             self.forward(journald)
         if self.f.wanted("MON-03"):
             self.receiver()
+        if self.f.wanted("MON-04"):
+            self.alerting()
+        if self.f.wanted("MON-05"):
+            self.fail2ban()
+
+    def _service_problems(self, units: t.Iterable[str]) -> list[str]:
+        states = mon.read_services(self.host, {u: self.p["service_files"].get(u, []) for u in units})
+        problems = []
+        for unit, state in states.items():
+            if state.get("active") != "active":
+                problems.append(f"{unit} is {state.get('active')}")
+            elif state["stale"]:
+                problems.append(f"{unit} runs an older configuration than {', '.join(state['stale'])}")
+            if state.get("enabled") not in mon.RUNNING_ENABLED:
+                problems.append(f"{unit} is {state.get('enabled')}, not enabled")
+        return problems
+
+    def alerting(self) -> None:
+        spec = self.p["alerting"]
+        if not spec.get("endpoints"):
+            self.f.error("MON-04", "no alerting endpoints given")
+            return
+        problems = self._service_problems(spec.get("services", []))
+        actual: dict[str, t.Any] = {"listening": {}, "open_elsewhere": []}
+        others = mon.host_addresses(self.host)
+        ports = {job: int(e.rsplit(":", 1)[1]) for job, e in spec["endpoints"].items()}
+        if spec.get("alertmanager"):
+            ports["alertmanager-cluster"] = 9094
+        for job, port in ports.items():
+            addresses = _host.listeners(self.host, port) or []
+            actual["listening"][job] = addresses
+            open_all = [a for a in addresses if not _loopback(a)]
+            if open_all:
+                problems.append(f"{job} (port {port}) listens on {', '.join(open_all)}: open beyond loopback")
+            elif not addresses and job != "alertmanager-cluster":
+                problems.append(f"nothing listens for {job} on port {port}")
+            reached = [a for a in others if mon.connects(a, port)]
+            if reached:
+                actual["open_elsewhere"].append(f"{job}: {', '.join(reached)}")
+                problems.append(f"{job} (port {port}) answers on {', '.join(reached)}")
+        base = {job: f"http://{endpoint}" for job, endpoint in spec["endpoints"].items()}
+        problems += self._mtail(base["mtail"], actual) + self._node(base["node"], actual)
+        if spec.get("prometheus"):
+            problems += self._prometheus(base["prometheus"], spec, actual)
+        if spec.get("alertmanager"):
+            problems += self._alertmanager(base["alertmanager"], spec, actual)
+        self.f.check(
+            "MON-04",
+            not problems,
+            {"listening": "loopback only", "alerts": spec.get("alerts", []), "receivers": spec.get("receivers", [])},
+            actual,
+            "; ".join(problems) or None,
+        )
+
+    def _mtail(self, base: str, actual: dict[str, t.Any]) -> list[str]:
+        status, body = mon.http_get(base + "/metrics")
+        counters = sorted(set(re.findall(r"^(insightengine_[a-z0-9_]+_total)\{", body, re.M))) if status == 200 else []
+        actual["mtail_counters"] = len(counters)
+        if status != 200:
+            return [f"mtail does not answer: {body or status}"]
+        return [] if counters else ["mtail exports none of the role's counters (its program is not loaded)"]
+
+    def _node(self, base: str, actual: dict[str, t.Any]) -> list[str]:
+        status, body = mon.http_get(base + "/metrics")
+        actual["node_exporter"] = status == 200 and "node_exporter_build_info" in body
+        return [] if actual["node_exporter"] else [f"the node exporter does not answer: {body[:200] or status}"]
+
+    def _prometheus(self, base: str, spec: dict[str, t.Any], actual: dict[str, t.Any]) -> list[str]:
+        # Right after a restart Prometheus replays its WAL: wait for it to be ready.
+        deadline = time.monotonic() + 30
+        while mon.http_get(base + "/-/ready")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(1)
+        problems = []
+        status, body = mon.http_get(base + "/api/v1/rules?type=alert")
+        loaded = set()
+        if status == 200:
+            for group in json.loads(body).get("data", {}).get("groups", []):
+                loaded |= {r.get("name") for r in group.get("rules", []) if r.get("health", "ok") != "err"}
+        else:
+            problems.append(f"Prometheus does not answer: {body[:200] or status}")
+        missing = sorted(set(spec.get("alerts", [])) - loaded)
+        actual["alerts_loaded"] = len(loaded)
+        if status == 200 and missing:
+            problems.append(f"Prometheus has not loaded the alerts {', '.join(missing)}")
+        status, body = mon.http_get(base + "/api/v1/targets?state=active")
+        if status == 200:
+            targets = json.loads(body).get("data", {}).get("activeTargets", [])
+            down = [
+                f"{t_['labels'].get('job')} ({t_.get('lastError') or 'down'})" for t_ in targets if t_.get("health") == "down"
+            ]
+            actual["targets"] = {"up": sum(t_.get("health") == "up" for t_ in targets), "down": down}
+            if down:
+                problems.append(f"Prometheus cannot scrape {', '.join(down)}")
+        if spec.get("alertmanager"):
+            # Prometheus discovers its Alertmanagers a moment after it is ready.
+            while True:
+                status, body = mon.http_get(base + "/api/v1/alertmanagers")
+                active = json.loads(body).get("data", {}).get("activeAlertmanagers", []) if status == 200 else []
+                if active or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            actual["alertmanagers"] = [a.get("url") for a in active]
+            if not active:
+                problems.append("Prometheus sends alerts to no Alertmanager")
+        return problems
+
+    def _alertmanager(self, base: str, spec: dict[str, t.Any], actual: dict[str, t.Any]) -> list[str]:
+        status, body = mon.http_get(base + "/api/v2/status")
+        if status != 200:
+            return [f"Alertmanager does not answer: {body[:200] or status}"]
+        config = json.loads(body).get("config", {}).get("original", "")
+        kinds = [k for k, key in (("webhook", "webhook_configs:"), ("email", "email_configs:")) if key in config]
+        actual["receivers"] = kinds
+        missing = sorted(set(spec.get("receivers", [])) - set(kinds))
+        return [f"Alertmanager routes to no {', '.join(missing)} receiver"] if missing else []
+
+    def fail2ban(self) -> None:
+        spec = self.p["fail2ban"]
+        jails = spec.get("jails") or {}
+        action = spec.get("action") or "nftables"
+        problems = self._service_problems(["fail2ban.service"])
+        state = mon.read_fail2ban(self.host, jails, action)
+        if not state["installed"]:
+            problems.append("fail2ban is not installed")
+        elif not state["running"]:
+            problems.append("fail2ban-client status: the server does not answer")
+        for name, jail in jails.items():
+            running = state["jail"].get(name)
+            if running is None:
+                if state["running"]:
+                    problems.append(f"the jail {name} is not running")
+                continue
+            if jail.get("journalmatch") and running["journal_matches"] != jail["journalmatch"]:
+                problems.append(f"{name} reads {running['journal_matches'] or running['files']!r}, not the journal of sshd")
+            if jail.get("file") and jail["file"] not in (running["files"] or ""):
+                problems.append(f"{name} does not read {jail['file']}")
+            if str(jail.get("port")) != str(running["port"]):
+                problems.append(f"{name} blocks port {running['port']}, not {jail.get('port')}")
+        self.f.check(
+            "MON-05",
+            not problems,
+            {"jails": {n: {"port": j.get("port"), "reads": j.get("journalmatch") or j.get("file")} for n, j in jails.items()}},
+            {"running": state["running"], "jails": state["jails"], "jail": state["jail"]},
+            "; ".join(problems) or None,
+        )
 
     def journal(self, journald: dict[str, t.Any]) -> None:
         expected = dict(self.p["journal"])
@@ -276,6 +444,14 @@ class MonitoringVerifier:
         )
 
 
+def _loopback(address: str) -> bool:
+    """Whether a listener ("127.0.0.1:9100", "[::1]:9100") is bound to loopback."""
+    try:
+        return ipaddress.ip_address(address.rsplit(":", 1)[0].strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _host_reachable(target: str, port: int) -> bool:
     try:
         with socket.create_connection((target, port), timeout=5):
@@ -292,6 +468,9 @@ def main() -> None:
         "receiver": {"type": "dict", "default": {}},
         "tls_files": {"type": "list", "elements": "str", "default": []},
         "files": {"type": "dict", "default": {}},
+        "alerting": {"type": "dict", "default": {}},
+        "fail2ban": {"type": "dict", "default": {}},
+        "service_files": {"type": "dict", "default": {}},
         **findings_argument_spec(),
     }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -27,9 +27,17 @@ from conftest import (
     wait_for,
 )
 
-CONTROLS = 3
+CONTROLS = 5
 LOGHOST = "monitoring-loghost"
 SENDERS = ["monitoring-debian12", "monitoring-debian13"]
+
+
+@pytest.fixture(scope="session")
+def hosts() -> list[str]:
+    """The hosts the role configures (the webhook receiver is not one)."""
+    return [LOGHOST, *SENDERS]
+
+
 FORWARD_CONF = "/etc/rsyslog.d/60-insightengine-forward.conf"
 LOGROTATE = "/etc/logrotate.d/insightengine-remote"
 JOURNALD_DROPIN = "/etc/systemd/journald.conf.d/60-insightengine.conf"
@@ -46,9 +54,10 @@ def numbers(text: str, marker: str) -> list[int]:
 
 def test_check_mode_after_converge_reports_nothing(hosts, converge_playbook):
     run = assert_converged(converge_playbook, hosts, "monitoring", CONTROLS)
-    assert run.statuses(LOGHOST, "monitoring") == {"MON-01": "pass", "MON-02": "not_applicable", "MON-03": "pass"}
+    mine = {"MON-04": "pass", "MON-05": "pass"}
+    assert run.statuses(LOGHOST, "monitoring") == {"MON-01": "pass", "MON-02": "not_applicable", "MON-03": "pass", **mine}
     for name in SENDERS:
-        assert run.statuses(name, "monitoring") == {"MON-01": "pass", "MON-02": "pass", "MON-03": "not_applicable"}
+        assert run.statuses(name, "monitoring") == {"MON-01": "pass", "MON-02": "pass", "MON-03": "not_applicable", **mine}
         forward = run.findings(name, "monitoring")["MON-02"]
         assert forward["actual"]["accepted"] is True and forward["actual"]["tls"] in ("TLSv1.2", "TLSv1.3"), forward
 

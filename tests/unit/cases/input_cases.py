@@ -79,6 +79,12 @@ EXAMPLES: dict[str, t.Any] = {
     "monitoring_log_tls_key_file": "/etc/ssl/host.key",
     "monitoring_log_tls_names": ["web1.example.com"],
     "monitoring_log_receiver_permitted_peers": ["*.example.com"],
+    "monitoring_alert_webhook_url": "https://hooks.example.com/alerts",
+    "monitoring_alert_email_to": "ops@example.com",
+    "monitoring_alert_email_from": "alertmanager@example.com",
+    "monitoring_alert_smarthost": "smtp.example.com:587",
+    "monitoring_node_exporter_args": ["--collector.systemd"],
+    "monitoring_fail2ban_ignoreip": ["10.0.0.0/8"],
 }
 DIRECTIVE = "\nMatch User root\n    PermitRootLogin yes"
 
@@ -119,6 +125,8 @@ def defaults(layer: str) -> dict[str, t.Any]:
             monitoring_log_receiver=False,
             monitoring_log_receiver_permitted_peers=["web1.example.com"],
             monitoring_secrets_dir=EXAMPLES["app_secrets_dir"],
+            monitoring_alert_webhook_url=EXAMPLES["monitoring_alert_webhook_url"],
+            monitoring_alert_pg_ddl_roles=["insightengine_app"],
         )
     return values
 

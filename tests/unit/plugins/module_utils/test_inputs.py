@@ -43,7 +43,7 @@ def test_refused_inputs_name_the_variable(layer, case):
     assert errors, f"{case['vars']} was accepted"
     assert any(e.startswith(case["error"]) for e in errors), errors
     for name, value in case["vars"].items():
-        if name in getattr(layer_module(layer), "SECRETS", ()) and isinstance(value, str):
+        if name in getattr(layer_module(layer), "SECRETS", ()) and isinstance(value, str) and value:
             assert all(value not in e for e in errors), "a secret was quoted in an error"
 
 

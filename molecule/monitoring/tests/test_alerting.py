@@ -1,0 +1,185 @@
+"""The monitoring layer's alerting (MON-04) and bans (MON-05), measured
+where a client sees them: alerts that reach the webhook receiver after real
+failed SSH logins, 5xx responses, failed application logins and failed
+PostgreSQL logins; the source banned; every endpoint answering on loopback
+and refused from the network; drift reported with its control ID.
+
+The webhook receiver is a container of its own (monitoring-webhook), which
+is also the client that fails to log in.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+from conftest import assert_converged, container_ip, run_playbook, sh, wait_for
+
+LOGHOST = "monitoring-loghost"
+SENDERS = ["monitoring-debian12", "monitoring-debian13"]
+ROLE_HOSTS = [LOGHOST, *SENDERS]
+WEBHOOK = "monitoring-webhook"
+CONTROLS = 5
+PORTS = {"node": 9100, "mtail": 3903, "prometheus": 9090, "alertmanager": 9093, "alertmanager-cluster": 9094}
+RULES = "/etc/prometheus/insightengine/alerts.rules.yml"
+TESTS = "/etc/prometheus/insightengine/alerts.test.yml"
+CHECK = "/usr/local/libexec/insightengine_monitoring_check.py"
+
+
+@pytest.fixture(scope="session")
+def hosts() -> list[str]:
+    """The hosts the role configures (the webhook receiver is not one)."""
+    return ROLE_HOSTS
+
+
+def received_alerts() -> list[dict]:
+    out = sh(WEBHOOK, "cat /var/lib/webhook-alerts.jsonl 2>/dev/null || true").stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def alert_arrives(name: str, host: str, since: float, timeout: float = 90) -> bool:
+    def arrived() -> bool:
+        return any(
+            a.get("alertname") == name and a.get("host") == host and a["status"] == "firing" and a["received"] >= since
+            for a in received_alerts()
+        )
+
+    return wait_for(arrived, timeout=timeout, step=2)
+
+
+def webhook_clock() -> float:
+    return float(sh(WEBHOOK, "date +%s.%N").stdout)
+
+
+def test_every_endpoint_answers_on_loopback_and_is_refused_from_the_network():
+    for name in ROLE_HOSTS:
+        for job, port in PORTS.items():
+            if job != "alertmanager-cluster":
+                get = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').status)"
+                local = sh(name, f'python3 -c "{get}"', check=False)
+                assert local.stdout.strip() == "200", (name, job, local.stdout, local.stderr)
+            remote = sh(WEBHOOK, f"curl -sS -m 3 -o /dev/null http://{name}:{port}/metrics", check=False)
+            assert remote.returncode != 0, (name, job, "answers from the network")
+            assert "refused" in remote.stderr.lower() or "couldn't connect" in remote.stderr.lower(), (name, job, remote.stderr)
+
+
+def test_every_alert_has_a_promtool_case_and_a_rejected_file_never_lands():
+    for name in ROLE_HOSTS:
+        run = sh(name, f"promtool check rules {RULES} && promtool test rules {TESTS}")
+        assert "SUCCESS" in run.stdout + run.stderr, run
+        rules = yaml.safe_load(sh(name, f"cat {RULES}").stdout)
+        tests = yaml.safe_load(sh(name, f"cat {TESTS}").stdout)
+        alerts = {r["alert"] for g in rules["groups"] for r in g["rules"]}
+        tested = {case["alertname"] for t in tests["tests"] for case in t["alert_rule_test"]}
+        assert len(alerts) >= 8 and alerts == tested, (alerts, tested)
+    name = SENDERS[0]
+    # promtool rejects it: the check that guards the file fails
+    broken = sh(
+        name,
+        f"printf 'groups: [{{name: x, rules: [{{alert: A, expr: \"sum(\"}}]}}]\\n' > /tmp/bad.yml; "
+        f"python3 {CHECK} rules /tmp/bad.yml {TESTS}",
+        check=False,
+    )
+    assert broken.returncode != 0, broken
+    # it parses, but an alert no longer fires where its case says it must
+    weakened = sh(
+        name,
+        f"sed 's/>= 10\"$/>= 100\"/' {RULES} > /tmp/weak.yml; grep -q '>= 100\"' /tmp/weak.yml && "
+        f"python3 {CHECK} rules /tmp/weak.yml {TESTS}",
+        check=False,
+    )
+    assert weakened.returncode == 1 and "FAILED" in weakened.stdout + weakened.stderr, weakened
+
+
+@pytest.mark.parametrize("target", SENDERS)
+def test_ten_failed_ssh_logins_raise_an_alert_at_the_webhook_and_ban_the_source(target):
+    since = webhook_clock()
+    client = container_ip(WEBHOOK)
+    options = "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
+    try:
+        for i in range(10):
+            attempt = sh(WEBHOOK, f"ssh {options} nosuchuser{i}@{target} true", check=False)
+            assert attempt.returncode == 255, attempt
+        assert alert_arrives("InsightEngineSSHFailedLoginBurst", target, since), received_alerts()[-5:]
+        status = sh(target, "fail2ban-client status sshd").stdout
+        assert client in status, status
+        # the eleventh connection is refused by the ban, before sshd sees it
+        eleventh = sh(WEBHOOK, f"ssh {options} nosuchuser@{target} true", check=False)
+        assert eleventh.returncode == 255 and "refused" in eleventh.stderr.lower(), eleventh
+        assert alert_arrives("InsightEngineFail2banBan", target, since), received_alerts()[-5:]
+    finally:
+        sh(target, "fail2ban-client unban --all", check=False)
+
+
+def test_a_burst_of_5xx_and_of_failed_application_logins_raise_their_alerts():
+    target = SENDERS[0]  # nginx
+    since = webhook_clock()
+    sh(
+        WEBHOOK,
+        f"for i in $(seq 30); do curl -s -o /dev/null http://{target}/boom; done; "
+        f"for i in $(seq 25); do curl -s -o /dev/null -X POST -H 'X-API-Key: wrong' http://{target}/login; done",
+    )
+    assert alert_arrives("InsightEngineHTTP5xxRate", target, since), received_alerts()[-5:]
+    assert alert_arrives("InsightEngineAppLoginFailureBurst", target, since), received_alerts()[-5:]
+
+
+def test_failed_postgresql_logins_refused_statements_and_ddl_by_the_app_role_raise_their_alerts():
+    target = SENDERS[1]  # PostgreSQL
+    since = webhook_clock()
+    psql = f"psql -h {target} -U insightengine_app -d postgres -Atc"
+    sh(WEBHOOK, f"for i in $(seq 6); do PGPASSWORD=wrong {psql} 'select 1' || true; done")
+    sh(WEBHOOK, f"for i in $(seq 6); do PGPASSWORD=app-password-123 {psql} 'select * from pg_authid' || true; done")
+    sh(WEBHOOK, f"PGPASSWORD=app-password-123 {psql} 'create temp table probe (x int)'")
+    for alert in (
+        "InsightEnginePostgresAuthFailures",
+        "InsightEnginePostgresPermissionDenied",
+        "InsightEnginePostgresDDLByAppRole",
+    ):
+        assert alert_arrives(alert, target, since), (alert, received_alerts()[-5:])
+
+
+def test_alerting_and_ban_drift_is_reported_with_its_control_and_repaired(converge_playbook):
+    """An exporter rebound to all addresses (MON-04) on one target, the sshd
+    jail stopped (MON-05) on the other; check mode names each, a run repairs both."""
+    rebound, jailless = SENDERS
+    sh(
+        rebound,
+        "sed -i 's/--web.listen-address=[^ \"]*/--web.listen-address=0.0.0.0:9100/' /etc/default/prometheus-node-exporter"
+        " && systemctl restart prometheus-node-exporter",
+    )
+    sh(jailless, "fail2ban-client stop sshd")
+    assert wait_for(lambda: sh(WEBHOOK, f"curl -s -m 3 -o /dev/null http://{rebound}:9100/metrics", check=False).returncode == 0)
+    check = run_playbook(converge_playbook, check=True)
+    assert check.rc == 0, check.stdout[-3000:]
+    exporter = check.findings(rebound, "monitoring")["MON-04"]
+    assert exporter["status"] == "fail", exporter
+    assert "port 9100) listens on [::]:9100: open beyond loopback" in exporter["reason"], exporter
+    jail = check.findings(jailless, "monitoring")["MON-05"]
+    assert jail["status"] == "fail" and "sshd is not running" in jail["reason"], jail
+    assert {c for c, s in check.statuses(rebound, "monitoring").items() if s == "fail"} == {"MON-04"}
+    assert {c for c, s in check.statuses(jailless, "monitoring").items() if s == "fail"} == {"MON-05"}
+    assert any("MON-04" in task for task in check.changed_tasks(rebound)), check.changed_tasks(rebound)
+    assert any("MON-05" in task for task in check.changed_tasks(jailless)), check.changed_tasks(jailless)
+    run = run_playbook(converge_playbook)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert sh(WEBHOOK, f"curl -s -m 3 -o /dev/null http://{rebound}:9100/metrics", check=False).returncode != 0
+    assert "sshd" in sh(jailless, "fail2ban-client status").stdout
+    assert_converged(converge_playbook, ROLE_HOSTS, "monitoring", CONTROLS)
+
+
+def test_a_rules_file_newer_than_prometheus_is_loaded_by_the_next_run(converge_playbook):
+    """Restarts are derived from the host: a file Prometheus has not loaded
+    (as an interrupted run leaves it) is drift, and the next run restarts it."""
+    target = SENDERS[1]
+    before = sh(target, "systemctl show -p MainPID --value prometheus").stdout.strip()
+    time.sleep(1)
+    sh(target, f"touch {RULES}")
+    check = run_playbook(converge_playbook, check=True, limit=target)
+    finding = check.findings(target, "monitoring")["MON-04"]
+    assert finding["status"] == "fail" and RULES in finding["reason"], finding
+    run = run_playbook(converge_playbook, limit=target)
+    assert run.rc == 0 and run.changed(target) == 1, run.changed_tasks(target)
+    assert sh(target, "systemctl show -p MainPID --value prometheus").stdout.strip() != before
+    assert_converged(converge_playbook, ROLE_HOSTS, "monitoring", CONTROLS)
