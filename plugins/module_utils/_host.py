@@ -353,9 +353,10 @@ class HostReader:
         blocks = blocks[: len(names)] if rc == 0 else []
         return blocks + [{} for _name in names[len(blocks) :]]
 
-    def units(self, names: t.Iterable[str]) -> dict[str, dict[str, t.Any]]:
+    def units(self, names: t.Iterable[str], extra: t.Sequence[str] = ()) -> dict[str, dict[str, t.Any]]:
         """enabled, active and need_daemon_reload of each unit, in one
-        ``systemctl show`` call ("not-found" for a unit systemd does not know)."""
+        ``systemctl show`` call ("not-found" for a unit systemd does not know);
+        with extra, those properties too, under their own names."""
         names = list(dict.fromkeys(names))
         unknown = {"enabled": "unknown", "active": "unknown", "need_daemon_reload": False}
         systemctl = self.which("systemctl")
@@ -363,7 +364,7 @@ class HostReader:
             return {}
         if not systemctl:
             return {name: dict(unknown) for name in names}
-        blocks = self.unit_properties(names, ("Id", "LoadState", "UnitFileState", "ActiveState", "NeedDaemonReload"))
+        blocks = self.unit_properties(names, ("Id", "LoadState", "UnitFileState", "ActiveState", "NeedDaemonReload", *extra))
         states = {}
         for name, block in zip(names, blocks):
             if not block:
@@ -375,6 +376,7 @@ class HostReader:
                 "enabled": block.get("UnitFileState") or "static",
                 "active": block.get("ActiveState") or "unknown",
                 "need_daemon_reload": block.get("NeedDaemonReload") == "yes",
+                **{prop: block.get(prop, "") for prop in extra},
             }
         return {name: states.get(name, dict(unknown)) for name in names}
 

@@ -321,13 +321,6 @@ def read_certificate(host: t.Any, tls_files: t.Sequence[str], names: t.Sequence[
 
 # -- alerting and bans (MON-04, MON-05) -----------------------------------------
 
-ALERT_UNITS = (
-    "prometheus-node-exporter.service",
-    "insightengine-mtail.service",
-    "prometheus.service",
-    "prometheus-alertmanager.service",
-    "fail2ban.service",
-)
 RUNNING_ENABLED = ("enabled", "static", "alias")
 
 
@@ -335,13 +328,9 @@ def read_services(host: t.Any, services: dict[str, t.Sequence[str]]) -> dict[str
     """Each unit's state, when its main process started, the files it reads
     that changed after that (``stale``), and whether it needs a restart
     (not running, not enabled, stale, or systemd has not loaded its unit file)."""
-    names = list(services)
-    units = host.units(names)
-    pids = host.unit_properties(names, ["MainPID"])
     found = {}
-    for name, props in zip(names, pids):
-        unit = units.get(name, {})
-        started = host.process_start(props.get("MainPID", "0")) if unit.get("active") == "active" else None
+    for name, unit in host.units(services, extra=("MainPID",)).items():
+        started = host.process_start(unit.pop("MainPID", "") or "0") if unit.get("active") == "active" else None
         files = [f for f in services[name] if host.mtime(f) is not None]
         stale = host.newer_than(files, started) if started else []
         found[name] = {
@@ -359,18 +348,11 @@ def read_services(host: t.Any, services: dict[str, t.Sequence[str]]) -> dict[str
 def sshd_ports(host: t.Any) -> tuple[list[int], str | None]:
     """The ports sshd listens on, from ``sshd -T`` (its listenaddress lines,
     else its port lines); ([], reason) where there is no sshd or it fails."""
-    from ._os import SSHD_TEST_CONNECTION
-    from ._ssh import parse_sshd_t
+    from ._os import effective_sshd
 
-    sshd = host.which("sshd")
-    if not sshd:
-        return [], "sshd is not installed"
-    rc, out, err = host.run(sshd, "-T")
-    if rc != 0 and "connection test specification" in err:
-        rc, out, err = host.run(sshd, "-T", "-C", SSHD_TEST_CONNECTION)
-    if rc != 0:
-        return [], f"sshd -T failed: {(err or out).strip()[:200]}"
-    config = parse_sshd_t(out)
+    config, error = effective_sshd(host)
+    if config is None:
+        return [], error
     ports = {int(m.group(1)) for a in config.get("listenaddress", []) if (m := re.search(r":([0-9]+)$", a))}
     ports |= {int(p) for p in config.get("port", []) if p.isdigit()} if not ports else set()
     return sorted(ports), None

@@ -402,6 +402,21 @@ def parse_apt_simulation(text: str) -> list[str]:
     return sorted(set(removed))
 
 
+def effective_sshd(host: HostReader) -> tuple[dict[str, list[str]] | None, str | None]:
+    """(effective sshd config as ``sshd -T`` prints it, error); for any layer's reader."""
+    sshd = host.which("sshd")
+    if not sshd:
+        return None, "sshd is not installed"
+    rc, out, err = host.run(sshd, "-T")
+    if rc != 0 and "connection test specification" in err:
+        # Match blocks on the address or port need a connection to
+        # evaluate: describe one that no such block should single out.
+        rc, out, err = host.run(sshd, "-T", "-C", SSHD_TEST_CONNECTION)
+    if rc != 0:
+        return None, f"sshd -T failed: {(err or out).strip()}"
+    return parse_sshd_t(out), None
+
+
 class OsReader(HostReader):
     """Reads what the os layer judges: sshd, the firewall, apt, kernel
     modules and parameters, accounts. Never changes anything."""
@@ -409,17 +424,7 @@ class OsReader(HostReader):
     # -- ssh --------------------------------------------------------------
     def sshd(self) -> tuple[dict[str, list[str]] | None, str | None]:
         """(effective sshd config, error)."""
-        sshd = self.which("sshd")
-        if not sshd:
-            return None, "sshd is not installed"
-        rc, out, err = self.run(sshd, "-T")
-        if rc != 0 and "connection test specification" in err:
-            # Match blocks on the address or port need a connection to
-            # evaluate: describe one that no such block should single out.
-            rc, out, err = self.run(sshd, "-T", "-C", SSHD_TEST_CONNECTION)
-        if rc != 0:
-            return None, f"sshd -T failed: {(err or out).strip()}"
-        return parse_sshd_t(out), None
+        return effective_sshd(self)
 
     def ssh_supported(self) -> dict[str, list[str]]:
         ssh = self.which("ssh")

@@ -119,7 +119,6 @@ report:
 import ipaddress
 import json
 import re
-import socket
 import time
 import typing as t
 
@@ -142,6 +141,7 @@ class MonitoringVerifier:
         self.tls = [*params["tls_files"], "", "", ""][:3]
         self.units = host.units(mon.UNITS)
         self._rsyslog: dict[str, t.Any] | None = None
+        self._services: dict[str, dict[str, t.Any]] | None = None
 
     @property
     def rsyslog(self) -> dict[str, t.Any]:
@@ -163,10 +163,17 @@ class MonitoringVerifier:
         if self.f.wanted("MON-05"):
             self.fail2ban()
 
+    @property
+    def services(self) -> dict[str, dict[str, t.Any]]:
+        """The units of MON-04 and MON-05, read once for both."""
+        if self._services is None:
+            self._services = mon.read_services(self.host, self.p["service_files"])
+        return self._services
+
     def _service_problems(self, units: t.Iterable[str]) -> list[str]:
-        states = mon.read_services(self.host, {u: self.p["service_files"].get(u, []) for u in units})
         problems = []
-        for unit, state in states.items():
+        for unit in units:
+            state = self.services.get(unit) or mon.read_services(self.host, {unit: []})[unit]
             if state.get("active") != "active":
                 problems.append(f"{unit} is {state.get('active')}")
             elif state["stale"]:
@@ -341,7 +348,7 @@ class MonitoringVerifier:
             return ["rsyslogd is not installed"]
         if unit["active"] != "active":
             problems.append(f"rsyslog.service is {unit['active']}")
-        if unit["enabled"] not in ("enabled", "static", "alias"):
+        if unit["enabled"] not in mon.RUNNING_ENABLED:
             problems.append(f"rsyslog.service is {unit['enabled']}, not enabled")
         if state["valid"] is False:
             problems.append("rsyslogd -N1 rejects the configuration: " + "; ".join(state["errors"][:3]))
@@ -377,7 +384,7 @@ class MonitoringVerifier:
                 relp=target.get("protocol") == "relp",
             )
             if tls
-            else {"accepted": _host_reachable(target["host"], port), "error": "plaintext: nothing verifies the log host"}
+            else {"accepted": mon.connects(target["host"], port, timeout=5), "error": "plaintext: nothing verifies the log host"}
         )
         if not session["accepted"]:
             problems.append(f"the log host does not accept this host: {session['error']}")
@@ -449,14 +456,6 @@ def _loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address.rsplit(":", 1)[0].strip("[]")).is_loopback
     except ValueError:
-        return False
-
-
-def _host_reachable(target: str, port: int) -> bool:
-    try:
-        with socket.create_connection((target, port), timeout=5):
-            return True
-    except OSError:
         return False
 
 
