@@ -104,6 +104,39 @@ CATALOG = (
         source="fail2ban-client status (the jails the server runs, their journal matches or files) and its actions' ports",
         switch="monitoring_fail2ban_enabled",
     ),
+    Control(
+        "MON-06",
+        "The kernel audits changes to identity files, sudoers and the SSH, nginx, PostgreSQL and Docker configuration "
+        "(auditd's rules loaded)",
+        f"{GUIDE} / Centralized Logging (tamper-proof: who changed what) and Regular Audits",
+        "Run the monitoring role (monitoring_auditd_enabled) on a host that owns its kernel (a VM or bare metal); it "
+        "writes /etc/audit/rules.d/60-insightengine.rules and loads it with augenrules --load when the kernel lacks a rule.",
+        source="systemd-detect-virt --container; auditctl -s (enabled, lost); auditctl -l (the rules the kernel has loaded); "
+        "auditd.service's state",
+        switch="monitoring_auditd_enabled",
+    ),
+    Control(
+        "MON-07",
+        "File integrity of configuration and binaries: an AIDE baseline, checked on a timer, with no unreviewed change",
+        f"{GUIDE} / Regular Audits (tamper evidence on the host)",
+        "Review the changes the last check lists (journalctl -t insightengine-aide); if they are yours, accept them "
+        "with monitoring_aide_accept_changes: true for one run (a new baseline); else treat the host as compromised.",
+        source="the AIDE database and configuration; the check timer's state; the last check's result "
+        "(/var/lib/insightengine/aide/last-check.json, written by the check service)",
+        switch="monitoring_aide_enabled",
+    ),
+    Control(
+        "MON-08",
+        "Lynis and the collection's verify run on a timer (quarterly by default), their reports shipped to the central "
+        "log; the last audit is within its period",
+        f"{GUIDE} / Regular Audits (schedule quarterly vulnerability assessments)",
+        "Run the monitoring role (monitoring_audit_enabled); it installs Lynis, the collection's verify and a timer "
+        "(monitoring_audit_calendar). Start insightengine-audit.service by hand to audit now; read the report with "
+        "journalctl -t insightengine-audit or on the log host.",
+        source="the audit timer's state and schedule; the last audit's result (/var/lib/insightengine/audit/last-audit.json) "
+        "and its age",
+        switch="monitoring_audit_enabled",
+    ),
 )
 
 
@@ -359,17 +392,26 @@ def sshd_ports(host: t.Any) -> tuple[list[int], str | None]:
 
 
 def http_get(url: str, timeout: float = 3.0) -> tuple[int | None, str]:
-    """(status, body) of a GET from this host; (None, error) when nothing answers."""
-    import urllib.error
+    """(status, body) of a plain HTTP GET to a loopback endpoint of this host
+    (``http://127.0.0.1:9090/path``); (None, error) when nothing answers.
+    http.client, not a URL opener: no proxy from the environment applies to
+    loopback, and no TLS context is built for a plain request (0.03 s each)."""
+    import http.client
+    import urllib.parse
 
-    from ansible.module_utils.urls import open_url
-
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return None, f"not a plain HTTP URL: {url}"
+    path = parts.path or "/"
     try:
-        answer = open_url(url, timeout=timeout, validate_certs=True, follow_redirects="none")
-        return answer.status, answer.read(4 * 1024 * 1024).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, ""
-    except (OSError, ValueError) as exc:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+        try:
+            conn.request("GET", path + (f"?{parts.query}" if parts.query else ""))
+            answer = conn.getresponse()
+            return answer.status, answer.read(4 * 1024 * 1024).decode("utf-8", "replace")
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
 
 
@@ -465,3 +507,122 @@ def read_fail2ban(host: t.Any, jails: t.Iterable[str], action: str) -> dict[str,
             "currently_banned": list(found.get("banned ip list") or []),
         }
     return state
+
+
+# -- kernel audit, file integrity, scheduled audits (MON-06 .. MON-08) ------
+
+AUDIT_RULES = "/etc/audit/rules.d/60-insightengine.rules"
+AIDE_CONF = "/etc/insightengine/aide/aide.conf"
+AIDE_DIR = "/var/lib/insightengine/aide"
+AIDE_DB = f"{AIDE_DIR}/aide.db.gz"
+AIDE_LAST = f"{AIDE_DIR}/last-check.json"
+AUDIT_DIR = "/var/lib/insightengine/audit"
+AUDIT_LAST = f"{AUDIT_DIR}/last-audit.json"
+AUDIT_ARGS = f"{AUDIT_DIR}/verify-args.json"
+TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
+
+
+def container(host: t.Any) -> str:
+    """The container manager this host runs in (docker, lxc, ...), "" on a VM
+    or bare metal: a container does not own the kernel's audit."""
+    detect = host.which("systemd-detect-virt")
+    if detect:
+        rc, out, _err = host.run(detect, "--container")
+        return out.strip() if rc == 0 and out.strip() != "none" else ""
+    environ = host.read("/proc/1/environ") or ""
+    match = re.search(r"(?:^|\x00)container=([^\x00]+)", environ)
+    return match.group(1) if match else ""
+
+
+def audit_rule_line(watch: dict[str, t.Any]) -> str:
+    """A watch as the rules file states it."""
+    return f"-w {watch['path']} -p {watch['perm']} -k {watch['key']}"
+
+
+def loaded_watches(rules: t.Iterable[str]) -> set[tuple[str, str, str]]:
+    """(path, permissions, key) of each watch the kernel has loaded, from
+    auditctl -l: a file's watch prints as ``-w PATH -p wa -k KEY``, a
+    directory's as ``-a always,exit -F dir=PATH/ -F perm=wa -F key=KEY`` on
+    audit 3; permissions sorted, trailing slashes dropped."""
+    found = set()
+    for rule in rules:
+        words = rule.split()
+        fields: dict[str, str] = {}
+        for i, word in enumerate(words[:-1]):
+            if word in ("-w", "-p", "-k"):
+                fields[{"-w": "path", "-p": "perm", "-k": "key"}[word]] = words[i + 1]
+            elif word == "-F" and "=" in words[i + 1]:
+                name, _sep, value = words[i + 1].partition("=")
+                if name in ("dir", "path"):
+                    fields["path"] = value
+                elif name in ("perm", "key"):
+                    fields[name] = value
+        if {"path", "perm", "key"} <= fields.keys():
+            found.add((fields["path"].rstrip("/") or "/", "".join(sorted(fields["perm"])), fields["key"].strip('"')))
+    return found
+
+
+def read_auditd(host: t.Any) -> dict[str, t.Any]:
+    """What the kernel audits: whether this host owns the kernel's audit (not
+    a container), auditctl -s (enabled, failure, backlog_limit, lost) and the
+    rules it has loaded (auditctl -l)."""
+    state: dict[str, t.Any] = {"container": container(host), "installed": False, "status": {}, "rules": [], "error": ""}
+    auditctl = host.which("auditctl")
+    state["installed"] = bool(auditctl)
+    if state["container"] or not auditctl:
+        return state
+    state["unit"] = host.units(["auditd.service"])["auditd.service"]
+    rc, out, err = host.run(auditctl, "-s")
+    if rc != 0:
+        state["error"] = (err or out).strip()[:300]
+        return state
+    state["status"] = {k: v for k, _sep, v in (line.partition(" ") for line in out.splitlines()) if k}
+    rc, out, err = host.run(auditctl, "-l")
+    if rc != 0:
+        state["error"] = (err or out).strip()[:300]
+        return state
+    state["rules"] = [line.strip() for line in out.splitlines() if line.strip() and line.strip() != "No rules"]
+    return state
+
+
+def read_json_state(host: t.Any, path: str) -> dict[str, t.Any] | None:
+    """A result file a timer's service wrote (JSON object), None when absent or unreadable."""
+    import json
+
+    text = host.read(path)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"error": f"{path} is not JSON"}
+    return value if isinstance(value, dict) else {"error": f"{path} is not a JSON object"}
+
+
+def missing_watches(state: dict[str, t.Any], watches: t.Iterable[dict[str, t.Any]]) -> list[str]:
+    """The watches (as the rules file states them) the kernel has not loaded."""
+    loaded = loaded_watches(state.get("rules", []))
+    return [
+        audit_rule_line(w)
+        for w in watches
+        if (str(w["path"]).rstrip("/") or "/", "".join(sorted(w.get("perm") or "wa")), w["key"]) not in loaded
+    ]
+
+
+def read_integrity(host: t.Any, watches: t.Sequence[dict[str, t.Any]] = ()) -> dict[str, t.Any]:
+    """What MON-06 .. MON-08 need from the host before a change: the kernel's
+    audit (read_auditd) and the existing watches it lacks, whether the AIDE
+    baseline is missing or older than its configuration, and whether an
+    audit has ever been recorded."""
+    db, conf = host.mtime(AIDE_DB), host.mtime(AIDE_CONF)
+    auditd = read_auditd(host)
+    existing = [w for w in watches if host.mtime(w["path"]) is not None]
+    return {
+        "auditd": auditd,
+        "missing_watches": [] if auditd["container"] else missing_watches(auditd, existing),
+        "aide_baseline_stale": db is None or (conf is not None and conf > db),
+        "aide_checked_since_baseline": bool(db and (read_json_state(host, AIDE_LAST) or {}).get("time", 0) >= int(db)),
+        "audit_recorded": host.mtime(AUDIT_LAST) is not None,
+        # The scheduled verify's arguments so far: a run with fewer layers adds to them, never drops one.
+        "verify_args": {k: v for k, v in (read_json_state(host, AUDIT_ARGS) or {}).items() if k != "error"},
+    }

@@ -209,6 +209,21 @@ def mtail_log(value: t.Any) -> str:
     return raw
 
 
+# auditctl's -p (read, write, execute, attribute change) and -k (a key, as ausearch -k finds it).
+_AUDIT_PERM = re.compile(r"(?!.*(.).*\1)[rwxa]{1,4}")
+_AUDIT_KEY = re.compile(r"[A-Za-z0-9_-]{1,31}")
+
+audit_watch = v.record(
+    {
+        "path": v.path,
+        "perm": v.string(_AUDIT_PERM.pattern, what="auditctl permissions: r, w, x, a, each at most once", numbers=False),
+        "key": v.string(_AUDIT_KEY.pattern, what="an audit key of letters, digits, _ and - (at most 31)", numbers=False),
+    },
+    required=("path", "key"),
+    defaults={"perm": "wa"},
+)
+
+
 def peer_name(value: t.Any) -> str:
     """A certificate name: a DNS name, or *.domain (the left-most label)."""
     return v.hostname(value, wildcard=True)
@@ -293,6 +308,23 @@ SPEC: dict[str, v.Validator] = {
     "monitoring_fail2ban_ignoreip": v.list_of(v.network(world=False), max_items=200),
     "monitoring_fail2ban_banaction": v.choice("nftables", "iptables-multiport", what="a ban action, one of"),
     "monitoring_fail2ban_nginx_jails": v.boolean,
+    # MON-06
+    "monitoring_auditd_enabled": v.boolean,
+    "monitoring_auditd_watches": v.list_of(audit_watch, max_items=500),
+    "monitoring_auditd_extra_watches": v.list_of(audit_watch, max_items=500),
+    "monitoring_auditd_backlog_limit": v.integer(320, 1_048_576, "a number of audit records"),
+    "monitoring_auditd_failure": v.integer(0, 2, "auditctl's failure mode (0 silent, 1 printk, 2 panic)"),
+    "monitoring_auditd_immutable": v.boolean,
+    # MON-07
+    "monitoring_aide_enabled": v.boolean,
+    "monitoring_aide_paths": v.list_of(v.path, min_items=1, max_items=100),
+    "monitoring_aide_exclude": v.list_of(v.path, max_items=500),
+    "monitoring_aide_check_calendar": v.calendar,
+    "monitoring_aide_accept_changes": v.boolean,
+    # MON-08
+    "monitoring_audit_enabled": v.boolean,
+    "monitoring_audit_calendar": v.calendar,
+    "monitoring_audit_period_days": v.integer(1, 3660, "a number of days"),
 }
 MULTILINE: tuple[str, ...] = ()
 # The webhook URL may carry a token (its path or query): never quoted back.
@@ -320,12 +352,31 @@ def check(inputs: v.Inputs) -> None:
             )
         if relp and relp == tcp:
             inputs.error(f"monitoring_log_receiver_tcp_port: {tcp} is the RELP port too; give each listener its own")
+    _check_audit(inputs)
     if inputs.valid("monitoring_log_files"):
         seen: dict[str, int] = {}
         for i, item in enumerate(values["monitoring_log_files"]):
             if item["path"] in seen:
                 inputs.error(f"monitoring_log_files[{i}].path: {item['path']} is monitoring_log_files[{seen[item['path']]}] too")
             seen.setdefault(item["path"], i)
+
+
+def _check_audit(inputs: v.Inputs) -> None:
+    values = inputs.values
+    if inputs.valid("monitoring_auditd_watches", "monitoring_auditd_extra_watches"):
+        seen: dict[str, str] = {}
+        for name in ("monitoring_auditd_watches", "monitoring_auditd_extra_watches"):
+            for i, watch in enumerate(values[name]):
+                where = f"{name}[{i}]"
+                if watch["path"] in seen:
+                    inputs.error(
+                        f"{where}.path: {watch['path']} is watched by {seen[watch['path']]} too (auditctl refuses a second watch)"
+                    )
+                seen.setdefault(watch["path"], where)
+    if inputs.valid("monitoring_aide_paths", "monitoring_aide_exclude"):
+        for i, path in enumerate(values["monitoring_aide_exclude"]):
+            if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in values["monitoring_aide_paths"]):
+                inputs.error(f"monitoring_aide_exclude[{i}]: {path} is under none of monitoring_aide_paths (nothing to exclude)")
 
 
 def _check_alerting(inputs: v.Inputs) -> None:  # noqa: PLR0912 - one branch per rule between the variables

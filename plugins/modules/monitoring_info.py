@@ -53,6 +53,17 @@ options:
       - RV(services) says which need a restart.
     type: dict
     default: {}
+  integrity:
+    description: Read the kernel's audit, the AIDE baseline and the scheduled audit's record (MON-06 to MON-08).
+    type: bool
+    default: false
+  audit_watches:
+    description:
+      - The audit watches (C(path), C(perm), C(key)) of MON-06. RV(existing) says which paths exist, and
+        C(missing_watches) in RV(integrity) which of those the kernel has not loaded.
+    type: list
+    elements: dict
+    default: []
 seealso:
   - module: insightengine.hardening.monitoring_verify
 """
@@ -122,6 +133,21 @@ fail2ban_jails:
   type: list
   elements: str
   returned: always
+integrity:
+  description:
+    - With O(integrity), for MON-06 to MON-08 - C(auditd) (C(container), C(installed), C(status) from C(auditctl -s),
+      the C(rules) the kernel has loaded), whether the AIDE baseline is missing or older than its configuration
+      (C(aide_baseline_stale)), whether a check ran since the baseline (C(aide_checked_since_baseline)), and whether
+      a scheduled audit was ever recorded (C(audit_recorded)), the watches of O(audit_watches) that exist and that the
+      kernel has not loaded (C(missing_watches); none in a container), and the scheduled verify's arguments so far
+      (C(verify_args)).
+  type: dict
+  returned: always
+existing:
+  description: The paths of O(audit_watches) that exist.
+  type: list
+  elements: str
+  returned: always
 """
 
 import typing as t
@@ -145,6 +171,8 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "sshd_ports": mon.sshd_ports(host)[0],
         "nginx_installed": bool(host.which("nginx")),
         "fail2ban_jails": mon.read_fail2ban(host, (), "")["jails"],
+        "integrity": mon.read_integrity(host, params["audit_watches"]) if params["integrity"] else {},
+        "existing": [w["path"] for w in params["audit_watches"] if host.mtime(w["path"]) is not None],
     }
 
 
@@ -157,6 +185,8 @@ def main() -> None:
             "cert_names": {"type": "list", "elements": "str", "default": []},
             "ports": {"type": "list", "elements": "int", "default": []},
             "services": {"type": "dict", "default": {}},
+            "integrity": {"type": "bool", "default": False},
+            "audit_watches": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )

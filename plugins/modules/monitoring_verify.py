@@ -12,7 +12,7 @@ short_description: Verify the monitoring layer of the hardening guide from what 
 version_added: 0.6.0
 description:
   - Reads the effective state of journald and rsyslog and returns one finding per control of the monitoring layer
-    (C(MON-01) to C(MON-05)), each with the guide line it implements, a status, what was expected, what was found,
+    (C(MON-01) to C(MON-08)), each with the guide line it implements, a status, what was expected, what was found,
     the evidence and how to fix it.
   - journald's merged configuration and whether journald started after it changed, the journal on disk, and with a
     verification key C(journalctl --verify) of the sealed files.
@@ -71,7 +71,22 @@ options:
     type: dict
     default: {}
   service_files:
-    description: For each unit of MON-04 and MON-05, the files it reads (a change after it started means it runs an older one).
+    description:
+      - For each unit of MON-04 to MON-08, the files it reads (a change after it started means it runs an older one).
+    type: dict
+    default: {}
+  auditd:
+    description:
+      - MON-06. The C(rules) the kernel must have loaded (as C(auditctl -l) prints them), the C(failure) mode, whether
+        the rules are C(immutable); empty for none. Not applicable in a container.
+    type: dict
+    default: {}
+  aide:
+    description: MON-07. The check C(timer) and the last check's C(max_age_seconds); empty for none.
+    type: dict
+    default: {}
+  audit:
+    description: MON-08. The audit C(timer), the C(period_days) and the verify C(bundle)'s path; empty for none.
     type: dict
     default: {}
 seealso:
@@ -162,6 +177,12 @@ class MonitoringVerifier:
             self.alerting()
         if self.f.wanted("MON-05"):
             self.fail2ban()
+        if self.f.wanted("MON-06"):
+            self.auditd()
+        if self.f.wanted("MON-07"):
+            self.aide()
+        if self.f.wanted("MON-08"):
+            self.audit()
 
     @property
     def services(self) -> dict[str, dict[str, t.Any]]:
@@ -308,6 +329,127 @@ class MonitoringVerifier:
             not problems,
             {"jails": {n: {"port": j.get("port"), "reads": j.get("journalmatch") or j.get("file")} for n, j in jails.items()}},
             {"running": state["running"], "jails": state["jails"], "jail": state["jail"]},
+            "; ".join(problems) or None,
+        )
+
+    def auditd(self) -> None:
+        spec = self.p["auditd"]
+        if not spec:
+            self.f.error("MON-06", "no audit rules given")
+            return
+        state = mon.read_auditd(self.host)
+        expected = {
+            "rules": [mon.audit_rule_line(w) for w in spec.get("rules", [])],
+            "enabled": "2" if spec.get("immutable") else "1 or 2",
+        }
+        if state["container"]:
+            self.f.not_applicable(
+                "MON-06",
+                f"this host is a container ({state['container']}): the kernel's audit belongs to the machine it runs on "
+                "(audit it there)",
+                expected,
+                {"container": state["container"]},
+            )
+            return
+        problems = self._service_problems(["auditd.service"]) if state["installed"] else ["auditd is not installed"]
+        status = state["status"]
+        if state["error"]:
+            problems.append(f"auditctl: {state['error']}")
+        elif status.get("enabled") not in ("1", "2"):
+            problems.append(f"the kernel's audit is not enabled (enabled {status.get('enabled')})")
+        elif spec.get("immutable") and status.get("enabled") != "2":
+            problems.append("the rules are not locked (enabled 1, not 2)")
+        loaded = mon.loaded_watches(state["rules"])
+        missing = mon.missing_watches(state, spec.get("rules", []))
+        if missing and not state["error"]:
+            problems.append(f"the kernel has not loaded {len(missing)} rules: {'; '.join(missing[:5])}")
+        if str(spec.get("failure", "")) and status.get("failure") not in (None, str(spec.get("failure"))):
+            problems.append(f"failure mode {status.get('failure')}, not {spec.get('failure')}")
+        self.f.check(
+            "MON-06",
+            not problems,
+            expected,
+            {"enabled": status.get("enabled"), "rules_loaded": len(loaded), "missing": missing, "lost": status.get("lost")},
+            "; ".join(problems) or None,
+        )
+
+    def aide(self) -> None:
+        spec = self.p["aide"]
+        if not spec:
+            self.f.error("MON-07", "no AIDE settings given")
+            return
+        problems = self._service_problems([spec.get("timer", "insightengine-aide-check.timer")])
+        db, conf = self.host.mtime(mon.AIDE_DB), self.host.mtime(mon.AIDE_CONF)
+        last = mon.read_json_state(self.host, mon.AIDE_LAST)
+        actual: dict[str, t.Any] = {"baseline": bool(db), "last_check": None}
+        if not self.host.which("aide"):
+            problems.append("aide is not installed")
+        if db is None:
+            problems.append(f"there is no baseline ({mon.AIDE_DB})")
+        elif conf is not None and conf > db:
+            problems.append(f"the baseline is older than {mon.AIDE_CONF}")
+        if last is None:
+            problems.append("no check has run (insightengine-aide-check.service)")
+        elif last.get("error"):
+            problems.append(f"the last check failed: {last['error']}")
+        else:
+            age = time.time() - float(last.get("time") or 0)
+            counts = {k: int(last.get(k) or 0) for k in ("changed", "added", "removed")}
+            actual["last_check"] = {"age_hours": round(age / 3600, 1), **counts}
+            limit = float(spec.get("max_age_seconds") or 2 * 86400)
+            if age > limit:
+                problems.append(f"the last check ran {round(age / 3600)} h ago (at most {int(limit) // 3600} h)")
+            # A check older than the baseline reported what the new baseline accepted.
+            if db is not None and float(last.get("time") or 0) >= int(db) and sum(counts.values()):
+                shown = ", ".join(last.get("entries", [])[:10])
+                problems.append(
+                    f"the last check found {counts['changed']} changed, {counts['added']} added and {counts['removed']} "
+                    f"removed since the baseline: {shown}"
+                )
+        self.f.check("MON-07", not problems, {"baseline": True, "changes": 0}, actual, "; ".join(problems) or None)
+
+    def audit(self) -> None:
+        spec = self.p["audit"]
+        if not spec:
+            self.f.error("MON-08", "no audit settings given")
+            return
+        timer = spec.get("timer", "insightengine-audit.timer")
+        problems = self._service_problems([timer])
+        last = mon.read_json_state(self.host, mon.AUDIT_LAST)
+        period = int(spec.get("period_days") or 92) * 86400
+        actual: dict[str, t.Any] = {"last_audit": None}
+        installed = {"Lynis": self.host.which("lynis"), "the verify bundle": self.host.mtime(spec.get("bundle", ""))}
+        for program, path in installed.items():
+            if not path:
+                problems.append(f"{program} is not installed")
+        if last is None:
+            running = self.host.units(["insightengine-audit.service"])["insightengine-audit.service"]["active"]
+            if running in ("activating", "active"):
+                actual["last_audit"] = "the first audit is running"
+            else:
+                problems.append("no audit has been recorded (start insightengine-audit.service)")
+        else:
+            age = time.time() - float(last.get("time") or 0)
+            lynis = last.get("lynis") or {}
+            verify = last.get("verify") or {}
+            actual["last_audit"] = {
+                "age_days": round(age / 86400, 1),
+                "hardening_index": lynis.get("hardening_index"),
+                "lynis_warnings": len(lynis.get("warnings") or []),
+                "verify_failed": {layer: v.get("failed") for layer, v in verify.items() if v.get("failed")},
+            }
+            if age > period:
+                problems.append(f"the last audit ran {round(age / 86400)} days ago (period {period // 86400} days)")
+            if lynis.get("error"):
+                problems.append(f"Lynis failed at the last audit: {lynis['error']}")
+            errors = [f"{layer}: {v['error']}" for layer, v in verify.items() if v.get("error")]
+            if errors or last.get("verify_error"):
+                problems.append(f"the scheduled verify failed: {'; '.join(errors) or last.get('verify_error')}")
+        self.f.check(
+            "MON-08",
+            not problems,
+            {"timer": timer, "period_days": period // 86400},
+            actual,
             "; ".join(problems) or None,
         )
 
@@ -470,6 +612,9 @@ def main() -> None:
         "alerting": {"type": "dict", "default": {}},
         "fail2ban": {"type": "dict", "default": {}},
         "service_files": {"type": "dict", "default": {}},
+        "auditd": {"type": "dict", "default": {}},
+        "aide": {"type": "dict", "default": {}},
+        "audit": {"type": "dict", "default": {}},
         **findings_argument_spec(),
     }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -15,13 +15,13 @@ import time
 
 import pytest
 import yaml
-from conftest import assert_converged, container_ip, run_playbook, sh, wait_for
+from conftest import assert_converged, container_ip, control_ids, run_playbook, sh, wait_for
 
 LOGHOST = "monitoring-loghost"
 SENDERS = ["monitoring-debian12", "monitoring-debian13"]
 ROLE_HOSTS = [LOGHOST, *SENDERS]
 WEBHOOK = "monitoring-webhook"
-CONTROLS = 5
+CONTROLS = 8
 PORTS = {"node": 9100, "mtail": 3903, "prometheus": 9090, "alertmanager": 9093, "alertmanager-cluster": 9094}
 RULES = "/etc/prometheus/insightengine/alerts.rules.yml"
 TESTS = "/etc/prometheus/insightengine/alerts.test.yml"
@@ -160,8 +160,8 @@ def test_alerting_and_ban_drift_is_reported_with_its_control_and_repaired(conver
     assert jail["status"] == "fail" and "sshd is not running" in jail["reason"], jail
     assert {c for c, s in check.statuses(rebound, "monitoring").items() if s == "fail"} == {"MON-04"}
     assert {c for c, s in check.statuses(jailless, "monitoring").items() if s == "fail"} == {"MON-05"}
-    assert any("MON-04" in task for task in check.changed_tasks(rebound)), check.changed_tasks(rebound)
-    assert any("MON-05" in task for task in check.changed_tasks(jailless)), check.changed_tasks(jailless)
+    assert any("MON-04" in control_ids(task) for task in check.changed_tasks(rebound)), check.changed_tasks(rebound)
+    assert any("MON-05" in control_ids(task) for task in check.changed_tasks(jailless)), check.changed_tasks(jailless)
     run = run_playbook(converge_playbook)
     assert run.rc == 0, run.stdout[-3000:]
     assert sh(WEBHOOK, f"curl -s -m 3 -o /dev/null http://{rebound}:9100/metrics", check=False).returncode != 0

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Managed by insightengine.hardening.monitoring (MON-04, MON-05).
+# Managed by insightengine.hardening.monitoring (MON-04 .. MON-08).
 #
 # Checks a candidate file where it will be read, before it lands:
 #   mtail CANDIDATE              mtail --compile_only on the program
@@ -10,6 +10,7 @@
 #                                with TESTS (its rule_files: alerts.rules.yml)
 #   fail2ban CANDIDATE DEST      fail2ban-client -t on a copy of /etc/fail2ban
 #                                with the candidate in place of DEST
+#   timer CANDIDATE              systemd-analyze calendar on each OnCalendar=
 import os
 import shutil
 import subprocess
@@ -49,10 +50,27 @@ def check_fail2ban(candidate, dest):
         return run("fail2ban-client", "--conf", conf, "--test")
 
 
+def check_timer(candidate):
+    with open(candidate, encoding="utf-8") as handle:
+        calendars = [line.split("=", 1)[1].strip() for line in handle if line.startswith("OnCalendar=")]
+    if not calendars:
+        sys.stderr.write("no OnCalendar= in the timer\n")
+        return 1
+    return max(run("systemd-analyze", "calendar", calendar) for calendar in calendars)
+
+
 def main(argv):
-    checks = {"mtail": (check_mtail, 1), "rules": (check_rules, 2), "fail2ban": (check_fail2ban, 2)}
+    checks = {
+        "mtail": (check_mtail, 1),
+        "rules": (check_rules, 2),
+        "fail2ban": (check_fail2ban, 2),
+        "timer": (check_timer, 1),
+    }
     if not argv or argv[0] not in checks or len(argv) - 1 != checks[argv[0]][1]:
-        sys.exit("usage: insightengine_monitoring_check.py mtail CANDIDATE | rules CANDIDATE TESTS | fail2ban CANDIDATE DEST")
+        sys.exit(
+            "usage: insightengine_monitoring_check.py mtail CANDIDATE | rules CANDIDATE TESTS | fail2ban CANDIDATE DEST"
+            " | timer CANDIDATE"
+        )
     return checks[argv[0]][0](*argv[1:])
 
 

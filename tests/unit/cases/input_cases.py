@@ -81,6 +81,7 @@ EXAMPLES: dict[str, t.Any] = {
     "monitoring_log_receiver_permitted_peers": ["*.example.com"],
     "monitoring_alert_webhook_url": "https://hooks.example.com/alerts",
     "monitoring_alert_email_to": "ops@example.com",
+    "monitoring_auditd_extra_watches": [{"path": "/etc/insightengine", "key": "insightengine", "perm": "wa"}],
     "monitoring_alert_email_from": "alertmanager@example.com",
     "monitoring_alert_smarthost": "smtp.example.com:587",
     "monitoring_node_exporter_args": ["--collector.systemd"],

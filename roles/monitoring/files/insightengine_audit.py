@@ -1,0 +1,172 @@
+# Copyright (c) 2026 InsightEngine platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Managed by insightengine.hardening.monitoring (MON-08).
+#
+# Run by insightengine-audit.service (insightengine-audit.timer): Lynis,
+# then the collection's verify module of each layer this host was last
+# converged with (their arguments in /var/lib/insightengine/audit/
+# verify-args.json, the modules in /usr/local/lib/insightengine/
+# verify_bundle.py). Writes
+#   - both reports on stdout, one line each (the journal, tag
+#     insightengine-audit: shipped to the log host);
+#   - the result in /var/lib/insightengine/audit/last-audit.json (read by
+#     monitoring_verify);
+#   - gauges for the node exporter's textfile collector (the audit's age is
+#     alerted).
+# Exits 0 when both ran, whatever they found.
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+DIR = "/var/lib/insightengine/audit"
+ARGS = f"{DIR}/verify-args.json"
+STATE = f"{DIR}/last-audit.json"
+REPORT = f"{DIR}/lynis-report.dat"
+LOG = f"{DIR}/lynis.log"
+BUNDLE = "/usr/local/lib/insightengine/verify_bundle.py"
+TEXTFILE = "/var/lib/prometheus/node-exporter/insightengine-audit.prom"
+# What a module's result holds for an option marked no_log: the option is
+# left out and takes its default (the scheduled verify never sees secrets).
+HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def atomic_write(path, text, mode=0o644):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        return
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".insightengine-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def emit(kind, **fields):
+    print(json.dumps({"report": kind, **fields}, sort_keys=True), flush=True)
+
+
+def lynis():
+    started = time.time()
+    proc = subprocess.run(
+        ["lynis", "audit", "system", "--cronjob", "--quiet", "--no-colors", "--report-file", REPORT, "--logfile", LOG],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = {"rc": proc.returncode, "seconds": round(time.time() - started, 1), "warnings": [], "suggestions": []}
+    try:
+        with open(REPORT, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        found["error"] = f"no report: {exc}; {proc.stderr.strip()[-300:]}"
+        return found
+    for line in lines:
+        key, _sep, value = line.partition("=")
+        if key == "hardening_index" and value.isdigit():
+            found["hardening_index"] = int(value)
+        elif key == "lynis_version":
+            found["version"] = value
+        elif key in ("warning[]", "suggestion[]"):
+            test, _sep, text = value.partition("|")
+            found["warnings" if key == "warning[]" else "suggestions"].append({"test": test, "text": text.split("|", 1)[0]})
+    if "hardening_index" not in found:
+        found["error"] = "the report has no hardening_index"
+    return found
+
+
+def clean(value):
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items() if v != HIDDEN}
+    if isinstance(value, list):
+        return [clean(v) for v in value if v != HIDDEN]
+    return value
+
+
+def verify_layer(layer, args):
+    args = {**clean(args), "strict": False}
+    with tempfile.NamedTemporaryFile("w", dir=DIR, prefix=".args-", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+        path = handle.name
+    try:
+        os.chmod(path, 0o600)
+        proc = subprocess.run(
+            [sys.executable, BUNDLE, f"{layer}_verify", path], capture_output=True, text=True, check=False, timeout=600
+        )
+    finally:
+        os.unlink(path)
+    try:
+        result = json.loads(proc.stdout[proc.stdout.index("{") :])
+    except ValueError:
+        return {"error": (proc.stderr or proc.stdout).strip()[-500:] or f"exit {proc.returncode}", "findings": []}
+    return result
+
+
+def main():
+    started = time.time()
+    os.makedirs(DIR, mode=0o700, exist_ok=True)
+    report = {"time": int(started), "lynis": lynis(), "verify": {}}
+    ly = report["lynis"]
+    for item in ly["warnings"]:
+        emit("lynis-warning", **item)
+    for item in ly["suggestions"]:
+        emit("lynis-suggestion", **item)
+    emit(
+        "lynis",
+        hardening_index=ly.get("hardening_index"),
+        warnings=len(ly["warnings"]),
+        suggestions=len(ly["suggestions"]),
+        version=ly.get("version"),
+        error=ly.get("error", ""),
+    )
+    try:
+        with open(ARGS, encoding="utf-8") as handle:
+            layers = json.load(handle)
+    except (OSError, ValueError) as exc:
+        layers = {}
+        report["verify_error"] = f"{ARGS}: {exc}"
+    for layer in sorted(layers):
+        result = verify_layer(layer, layers[layer])
+        for finding in result.get("findings", []):
+            emit(
+                "verify-finding",
+                layer=layer,
+                control=finding.get("id"),
+                status=finding.get("status"),
+                reason=finding.get("reason") or "",
+            )
+        summary = {
+            "failed": result.get("failed_controls", []),
+            "summary": result.get("summary", {}),
+            "error": result.get("error") or ("" if "findings" in result else result.get("msg", "")),
+        }
+        report["verify"][layer] = summary
+        emit("verify", layer=layer, **summary)
+    report["seconds"] = round(time.time() - started, 1)
+    atomic_write(STATE, json.dumps(report, sort_keys=True) + "\n", 0o600)
+    failed = sum(len(v["failed"]) + bool(v["error"]) for v in report["verify"].values())
+    metrics = [
+        "# HELP insightengine_audit_last_run_timestamp_seconds When the last scheduled audit (Lynis and verify) ran.",
+        "# TYPE insightengine_audit_last_run_timestamp_seconds gauge",
+        f"insightengine_audit_last_run_timestamp_seconds {int(started)}",
+        "# HELP insightengine_audit_verify_failed_controls Controls the last scheduled verify found failing.",
+        "# TYPE insightengine_audit_verify_failed_controls gauge",
+        f"insightengine_audit_verify_failed_controls {failed}",
+    ]
+    if "hardening_index" in ly:
+        metrics += [
+            "# HELP insightengine_audit_lynis_hardening_index Lynis's hardening index at the last audit.",
+            "# TYPE insightengine_audit_lynis_hardening_index gauge",
+            f"insightengine_audit_lynis_hardening_index {ly['hardening_index']}",
+        ]
+    atomic_write(TEXTFILE, "\n".join(metrics) + "\n")
+    emit("audit", seconds=report["seconds"], failed_controls=failed, hardening_index=ly.get("hardening_index"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
