@@ -103,8 +103,10 @@ def test_ten_failed_ssh_logins_raise_an_alert_at_the_webhook_and_ban_the_source(
             attempt = sh(WEBHOOK, f"ssh {options} nosuchuser{i}@{target} true", check=False)
             assert attempt.returncode == 255, attempt
         assert alert_arrives("InsightEngineSSHFailedLoginBurst", target, since), received_alerts()[-5:]
-        status = sh(target, "fail2ban-client status sshd").stdout
-        assert client in status, status
+        # fail2ban reads the journal on its own schedule: the ban may follow the alert by a few seconds.
+        assert wait_for(lambda: client in sh(target, "fail2ban-client status sshd").stdout, timeout=30, step=1), sh(
+            target, "fail2ban-client status sshd"
+        ).stdout
         # the eleventh connection is refused by the ban, before sshd sees it
         eleventh = sh(WEBHOOK, f"ssh {options} nosuchuser@{target} true", check=False)
         assert eleventh.returncode == 255 and "refused" in eleventh.stderr.lower(), eleventh

@@ -2,9 +2,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Managed by insightengine.hardening.monitoring (MON-08).
+# Managed by insightengine.hardening.monitoring (MON-07, MON-08).
 #
-# Run by insightengine-audit.service (insightengine-audit.timer): Lynis,
+#   insightengine_audit.py aide   run by insightengine-aide-check.service
+#   insightengine_audit.py        run by insightengine-audit.service
+#
+# aide: aide --check against the role's baseline, then
+#   - one line per changed, added or removed path and a summary on stdout
+#     (the journal, tag insightengine-aide: shipped to the log host);
+#   - the result in /var/lib/insightengine/aide/last-check.json (read by
+#     monitoring_verify);
+#   - gauges for the node exporter's textfile collector (alerted).
+# Exits 0 when the check ran, whatever it found; 1 when AIDE failed.
+#
+# The audit (insightengine-audit.timer): Lynis,
 # then the collection's verify module of each layer this host was last
 # converged with (their arguments in /var/lib/insightengine/audit/
 # verify-args.json, the modules in /usr/local/lib/insightengine/
@@ -18,6 +29,7 @@
 # Exits 0 when both ran, whatever they found.
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +42,12 @@ REPORT = f"{DIR}/lynis-report.dat"
 LOG = f"{DIR}/lynis.log"
 BUNDLE = "/usr/local/lib/insightengine/verify_bundle.py"
 TEXTFILE = "/var/lib/prometheus/node-exporter/insightengine-audit.prom"
+AIDE_CONF = "/etc/insightengine/aide/aide.conf"
+AIDE_STATE = "/var/lib/insightengine/aide/last-check.json"
+AIDE_TEXTFILE = "/var/lib/prometheus/node-exporter/insightengine-aide.prom"
+SUMMARY = re.compile(r"^\s*(Added|Removed|Changed) entries:\s*([0-9]+)\s*$")
+ENTRY = re.compile(r"^([fdlcbpsD!?=][^:]*?)\s*:\s+(/.*)$")
+SECTION = re.compile(r"^([A-Z][A-Za-z ]*):\s*$")
 # What a module's result holds for an option marked no_log: the option is
 # left out and takes its default (the scheduled verify never sees secrets).
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
@@ -106,7 +124,67 @@ def verify_layer(layer, args):
     return result
 
 
-def main():
+def parse(output):
+    counts = {"added": 0, "removed": 0, "changed": 0}
+    entries = []
+    section = None
+    for line in output.splitlines():
+        match = SUMMARY.match(line)
+        if match:
+            counts[match.group(1).lower()] = int(match.group(2))
+            continue
+        match = SECTION.match(line.strip())
+        if match:
+            kind = match.group(1).split()[0].lower()
+            section = kind if match.group(1).endswith(" entries") and kind in counts else None
+            continue
+        match = ENTRY.match(line)
+        if match and section:
+            entries.append(f"{section}: {match.group(2).strip()}")
+    return counts, entries
+
+
+def aide_check():
+    started = time.time()
+    proc = subprocess.run(["aide", "--check", "--config", AIDE_CONF], capture_output=True, text=True, check=False)
+    counts, entries = parse(proc.stdout)
+    # aide's exit status: bits 1 added, 2 removed, 4 changed; 14 and above an error.
+    error = "" if proc.returncode < 14 else (proc.stderr or proc.stdout).strip()[-500:] or f"aide exited {proc.returncode}"
+    result = {
+        "time": int(started),
+        "seconds": round(time.time() - started, 2),
+        "rc": proc.returncode,
+        "error": error,
+        **counts,
+        "entries": entries[:50],
+    }
+    atomic_write(AIDE_STATE, json.dumps(result, sort_keys=True) + "\n", 0o600)
+    total = sum(counts.values()) if not error else 0
+    atomic_write(
+        AIDE_TEXTFILE,
+        "# HELP insightengine_aide_changed_entries Paths changed, added or removed since the AIDE baseline (last check).\n"
+        "# TYPE insightengine_aide_changed_entries gauge\n"
+        f"insightengine_aide_changed_entries {total}\n"
+        "# HELP insightengine_aide_last_check_timestamp_seconds When the last AIDE check ran.\n"
+        "# TYPE insightengine_aide_last_check_timestamp_seconds gauge\n"
+        f"insightengine_aide_last_check_timestamp_seconds {int(started)}\n"
+        "# HELP insightengine_aide_check_failed 1 when the last AIDE check could not run.\n"
+        "# TYPE insightengine_aide_check_failed gauge\n"
+        f"insightengine_aide_check_failed {1 if error else 0}\n",
+    )
+    for entry in entries:
+        print(f"AIDE {entry}")
+    if error:
+        print(f"AIDE check failed: {error}")
+        return 1
+    print(
+        f"AIDE check: {counts['changed']} changed, {counts['added']} added, {counts['removed']} removed "
+        f"since the baseline ({result['seconds']} s)"
+    )
+    return 0
+
+
+def audit():
     started = time.time()
     os.makedirs(DIR, mode=0o700, exist_ok=True)
     report = {"time": int(started), "lynis": lynis(), "verify": {}}
@@ -168,5 +246,13 @@ def main():
     return 0
 
 
+def main(argv):
+    if argv == ["aide"]:
+        return aide_check()
+    if not argv:
+        return audit()
+    sys.exit("usage: insightengine_audit.py [aide]")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

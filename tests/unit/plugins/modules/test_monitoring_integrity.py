@@ -203,7 +203,7 @@ f   ...    . .S  : /etc/ssh/sshd_config
 
 
 def test_the_aide_report_parser_counts_and_names_each_path():
-    counts, entries = load_script("insightengine_aide_check").parse(AIDE_REPORT)
+    counts, entries = load_script("insightengine_audit").parse(AIDE_REPORT)
     assert counts == {"added": 1, "removed": 0, "changed": 1}
     assert entries == ["added: /usr/local/bin/insightengine-intruder", "changed: /etc/ssh/sshd_config"]
 
