@@ -512,7 +512,7 @@ def read_fail2ban(host: t.Any, jails: t.Iterable[str], action: str) -> dict[str,
 # -- kernel audit, file integrity, scheduled audits (MON-06 .. MON-08) ------
 
 AUDIT_RULES = "/etc/audit/rules.d/60-insightengine.rules"
-AIDE_CONF = "/etc/insightengine/aide/aide.conf"
+AIDE_CONF = "/etc/aide/aide.conf"
 AIDE_DIR = "/var/lib/insightengine/aide"
 AIDE_DB = f"{AIDE_DIR}/aide.db.gz"
 AIDE_LAST = f"{AIDE_DIR}/last-check.json"
