@@ -109,6 +109,7 @@ def run_playbook(
     timeout: int = 900,
     interrupt_after: str | None = None,
     forks: int | None = None,
+    tags: str | None = None,
 ) -> PlaybookRun:
     """ansible-playbook through the json callback. interrupt_after: kill the
     run (SIGKILL to its process group) right after a task whose name holds
@@ -122,6 +123,8 @@ def run_playbook(
         cmd.append("--diff")
     if limit:
         cmd += ["--limit", limit]
+    if tags:
+        cmd += ["--tags", tags]
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
     env = dict(

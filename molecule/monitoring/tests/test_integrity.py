@@ -119,3 +119,15 @@ def test_a_file_planted_behind_the_baseline_is_reported_alerted_shipped_and_acce
     again = run_playbook(converge_playbook, limit=name, extra_vars={"monitoring_aide_accept_changes": True})
     assert again.rc == 0, again.stdout[-3000:]
     assert_converged(converge_playbook, ROLE_HOSTS, "monitoring", CONTROLS)
+
+
+def test_a_run_tagged_for_one_control_repairs_the_helper_it_needs(converge_playbook):
+    """--tags mon-07 installs the script AIDE's check runs, though the task
+    that installs it sits with the logging tasks."""
+    name = SENDERS[1]
+    sh(name, "rm /usr/local/libexec/insightengine_audit.py")
+    run = run_playbook(converge_playbook, limit=name, tags="mon-07")
+    assert run.rc == 0, run.stdout[-3000:]
+    assert any("Install the scripts" in task for task in run.changed_tasks(name)), run.changed_tasks(name)
+    sh(name, "systemctl start insightengine-aide-check.service")
+    assert last(name, AIDE_LAST)["error"] == ""
