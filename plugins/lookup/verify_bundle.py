@@ -11,8 +11,8 @@ version_added: 0.6.0
 description:
   - Returns the text of a Python program that holds this collection's verify modules, its module_utils and the
     controller's C(ansible.module_utils) (as AnsiballZ does, without the arguments), zipped and base64-encoded.
-  - C(python3 verify_bundle.py os_verify ARGS.json) runs a module as Ansible would, with the module's arguments
-    from the file (under C(ANSIBLE_MODULE_ARGS)), and prints its JSON result. The monitoring role installs it for the
+  - C(python3 verify_bundle.py os_verify [ARGS.json]) runs a module as Ansible would, with the module's arguments
+    from the file or stdin (under C(ANSIBLE_MODULE_ARGS)), and prints its JSON result. The monitoring role installs it for the
     scheduled audit (MON-08).
   - The text is the same for the same files (fixed timestamps, sorted names), so a copy changes only when a module
     does. It is cached under O(cache_dir), which must belong to the controller's user and be closed to others.
@@ -56,8 +56,8 @@ LAUNCHER = '''#!/usr/bin/python3
 # Managed by insightengine.hardening.monitoring (MON-08). The collection's
 # verify modules and the module_utils they run on (ansible-core {version}),
 # built by the lookup insightengine.hardening.verify_bundle. Usage:
-#   python3 verify_bundle.py LAYER_verify ARGS.json
-# ARGS.json: {{"ANSIBLE_MODULE_ARGS": {{...}}}}. Prints the module's result.
+#   python3 verify_bundle.py LAYER_verify [ARGS.json]
+# ARGS.json (or stdin): {{"ANSIBLE_MODULE_ARGS": {{...}}}}. Prints the module's result.
 import base64
 import os
 import re
@@ -70,15 +70,15 @@ PAYLOAD = """
 
 
 def main():
-    if len(sys.argv) != 3 or not re.fullmatch(r"[a-z]+_verify", sys.argv[1]):
-        raise SystemExit("usage: verify_bundle.py LAYER_verify ARGS.json")
-    name, args = sys.argv[1], sys.argv[2]
+    if len(sys.argv) not in (2, 3) or not re.fullmatch(r"[a-z]+_verify", sys.argv[1]):
+        raise SystemExit("usage: verify_bundle.py LAYER_verify [ARGS.json]")
+    name = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="insightengine-verify-") as tmp:
         bundle = os.path.join(tmp, "bundle.zip")
         with open(bundle, "wb") as handle:
             handle.write(base64.b64decode(PAYLOAD))
         sys.path.insert(0, bundle)
-        sys.argv = [name, args]
+        sys.argv = [name, *sys.argv[2:]]  # no file: the module reads its arguments from stdin
         runpy.run_module("{namespace}.plugins.modules." + name, run_name="__main__")
 
 

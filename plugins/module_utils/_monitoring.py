@@ -121,7 +121,8 @@ CATALOG = (
         f"{GUIDE} / Regular Audits (tamper evidence on the host)",
         "Review the changes the last check lists (journalctl -t insightengine-aide); if they are yours, accept them "
         "with monitoring_aide_accept_changes: true for one run (a new baseline); else treat the host as compromised.",
-        source="the AIDE database and configuration; the check timer's state; the last check's result "
+        source="the AIDE database and configuration; the check timer's state and loaded schedule (TimersCalendar); "
+        "the last check's result "
         "(/var/lib/insightengine/aide/last-check.json, written by the check service)",
         switch="monitoring_aide_enabled",
     ),
@@ -133,7 +134,8 @@ CATALOG = (
         "Run the monitoring role (monitoring_audit_enabled); it installs Lynis, the collection's verify and a timer "
         "(monitoring_audit_calendar). Start insightengine-audit.service by hand to audit now; read the report with "
         "journalctl -t insightengine-audit or on the log host.",
-        source="the audit timer's state and schedule; the last audit's result (/var/lib/insightengine/audit/last-audit.json) "
+        source="the audit timer's state and loaded schedule (TimersCalendar); "
+        "the last audit's result (/var/lib/insightengine/audit/last-audit.json) "
         "and its age",
         switch="monitoring_audit_enabled",
     ),
@@ -362,7 +364,7 @@ def read_services(host: t.Any, services: dict[str, t.Sequence[str]]) -> dict[str
     that changed after that (``stale``), and whether it needs a restart
     (not running, not enabled, stale, or systemd has not loaded its unit file)."""
     found = {}
-    for name, unit in host.units(services, extra=("MainPID",)).items():
+    for name, unit in host.units(services, extra=("MainPID", "TimersCalendar")).items():
         started = host.process_start(unit.pop("MainPID", "") or "0") if unit.get("active") == "active" else None
         files = [f for f in services[name] if host.mtime(f) is not None]
         stale = host.newer_than(files, started) if started else []
@@ -511,7 +513,6 @@ def read_fail2ban(host: t.Any, jails: t.Iterable[str], action: str) -> dict[str,
 
 # -- kernel audit, file integrity, scheduled audits (MON-06 .. MON-08) ------
 
-AUDIT_RULES = "/etc/audit/rules.d/60-insightengine.rules"
 AIDE_CONF = "/etc/aide/aide.conf"
 AIDE_DIR = "/var/lib/insightengine/aide"
 AIDE_DB = f"{AIDE_DIR}/aide.db.gz"
@@ -519,19 +520,6 @@ AIDE_LAST = f"{AIDE_DIR}/last-check.json"
 AUDIT_DIR = "/var/lib/insightengine/audit"
 AUDIT_LAST = f"{AUDIT_DIR}/last-audit.json"
 AUDIT_ARGS = f"{AUDIT_DIR}/verify-args.json"
-TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
-
-
-def container(host: t.Any) -> str:
-    """The container manager this host runs in (docker, lxc, ...), "" on a VM
-    or bare metal: a container does not own the kernel's audit."""
-    detect = host.which("systemd-detect-virt")
-    if detect:
-        rc, out, _err = host.run(detect, "--container")
-        return out.strip() if rc == 0 and out.strip() != "none" else ""
-    environ = host.read("/proc/1/environ") or ""
-    match = re.search(r"(?:^|\x00)container=([^\x00]+)", environ)
-    return match.group(1) if match else ""
 
 
 def audit_rule_line(watch: dict[str, t.Any]) -> str:
@@ -565,8 +553,9 @@ def loaded_watches(rules: t.Iterable[str]) -> set[tuple[str, str, str]]:
 def read_auditd(host: t.Any) -> dict[str, t.Any]:
     """What the kernel audits: whether this host owns the kernel's audit (not
     a container), auditctl -s (enabled, failure, backlog_limit, lost) and the
-    rules it has loaded (auditctl -l)."""
-    state: dict[str, t.Any] = {"container": container(host), "installed": False, "status": {}, "rules": [], "error": ""}
+    rules it has loaded (auditctl -l). A container does not own the kernel's
+    audit: there, nothing else is read."""
+    state: dict[str, t.Any] = {"container": host.container() or "", "installed": False, "status": {}, "rules": [], "error": ""}
     auditctl = host.which("auditctl")
     state["installed"] = bool(auditctl)
     if state["container"] or not auditctl:
@@ -619,6 +608,7 @@ def read_integrity(host: t.Any, watches: t.Sequence[dict[str, t.Any]] = ()) -> d
     existing = [w for w in watches if host.mtime(w["path"]) is not None]
     return {
         "auditd": auditd,
+        "existing": [w["path"] for w in existing],
         "missing_watches": [] if auditd["container"] else missing_watches(auditd, existing),
         "aide_baseline_stale": db is None or (conf is not None and conf > db),
         "aide_checked_since_baseline": bool(db and (read_json_state(host, AIDE_LAST) or {}).get("time", 0) >= int(db)),
@@ -626,3 +616,21 @@ def read_integrity(host: t.Any, watches: t.Sequence[dict[str, t.Any]] = ()) -> d
         # The scheduled verify's arguments so far: a run with fewer layers adds to them, never drops one.
         "verify_args": {k: v for k, v in (read_json_state(host, AUDIT_ARGS) or {}).items() if k != "error"},
     }
+
+
+def loaded_calendar(timers_calendar: str) -> list[str]:
+    """The OnCalendar expressions a loaded timer runs on, from systemctl's
+    TimersCalendar (``{ OnCalendar=*-*-* 00:00:00 ; next_elapse=... }``)."""
+    return [m.strip() for m in re.findall(r"OnCalendar=([^;}]*)", timers_calendar or "")]
+
+
+def normalized_calendars(host: t.Any, expressions: t.Sequence[str]) -> list[str | None]:
+    """Each calendar expression as systemd normalizes it (``quarterly`` ->
+    ``*-01,04,07,10-01 00:00:00``), in one systemd-analyze call; None where
+    it cannot say."""
+    analyze = host.which("systemd-analyze")
+    if not analyze or not expressions:
+        return [None for _e in expressions]
+    rc, out, _err = host.run(analyze, "calendar", *expressions)
+    found = re.findall(r"^\s*Normalized form: (.+)$", out, re.M)
+    return [f.strip() for f in found] if rc == 0 and len(found) == len(expressions) else [None for _e in expressions]

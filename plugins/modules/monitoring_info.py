@@ -59,8 +59,8 @@ options:
     default: false
   audit_watches:
     description:
-      - The audit watches (C(path), C(perm), C(key)) of MON-06. RV(existing) says which paths exist, and
-        C(missing_watches) in RV(integrity) which of those the kernel has not loaded.
+      - The audit watches (C(path), C(perm), C(key)) of MON-06. C(existing) in RV(integrity) says which paths exist,
+        and C(missing_watches) which of those the kernel has not loaded.
     type: list
     elements: dict
     default: []
@@ -136,17 +136,13 @@ fail2ban_jails:
 integrity:
   description:
     - With O(integrity), for MON-06 to MON-08 - C(auditd) (C(container), C(installed), C(status) from C(auditctl -s),
-      the C(rules) the kernel has loaded), whether the AIDE baseline is missing or older than its configuration
+      the C(rules) the kernel has loaded), the paths of O(audit_watches) that exist (C(existing)), whether the AIDE
+      baseline is missing or older than its configuration
       (C(aide_baseline_stale)), whether a check ran since the baseline (C(aide_checked_since_baseline)), and whether
       a scheduled audit was ever recorded (C(audit_recorded)), the watches of O(audit_watches) that exist and that the
       kernel has not loaded (C(missing_watches); none in a container), and the scheduled verify's arguments so far
       (C(verify_args)).
   type: dict
-  returned: always
-existing:
-  description: The paths of O(audit_watches) that exist.
-  type: list
-  elements: str
   returned: always
 """
 
@@ -172,7 +168,6 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "nginx_installed": bool(host.which("nginx")),
         "fail2ban_jails": mon.read_fail2ban(host, (), "")["jails"],
         "integrity": mon.read_integrity(host, params["audit_watches"]) if params["integrity"] else {},
-        "existing": [w["path"] for w in params["audit_watches"] if host.mtime(w["path"]) is not None],
     }
 
 

@@ -82,11 +82,11 @@ options:
     type: dict
     default: {}
   aide:
-    description: MON-07. The check C(timer) and the last check's C(max_age_seconds); empty for none.
+    description: MON-07. The check C(timer), its C(calendar) and the last check's C(max_age_seconds); empty for none.
     type: dict
     default: {}
   audit:
-    description: MON-08. The audit C(timer), the C(period_days) and the verify C(bundle)'s path; empty for none.
+    description: MON-08. The audit C(timer), its C(calendar), the C(period_days) and the verify C(bundle)'s path; empty for none.
     type: dict
     default: {}
 seealso:
@@ -157,6 +157,7 @@ class MonitoringVerifier:
         self.units = host.units(mon.UNITS)
         self._rsyslog: dict[str, t.Any] | None = None
         self._services: dict[str, dict[str, t.Any]] | None = None
+        self._calendars: dict[str, str | None] | None = None
 
     @property
     def rsyslog(self) -> dict[str, t.Any]:
@@ -191,10 +192,10 @@ class MonitoringVerifier:
             self._services = mon.read_services(self.host, self.p["service_files"])
         return self._services
 
-    def _service_problems(self, units: t.Iterable[str]) -> list[str]:
+    def _service_problems(self, units: t.Iterable[str], states: dict[str, dict[str, t.Any]] | None = None) -> list[str]:
         problems = []
         for unit in units:
-            state = self.services.get(unit) or mon.read_services(self.host, {unit: []})[unit]
+            state = (states or {}).get(unit) or self.services.get(unit) or mon.read_services(self.host, {unit: []})[unit]
             if state.get("active") != "active":
                 problems.append(f"{unit} is {state.get('active')}")
             elif state["stale"]:
@@ -351,7 +352,8 @@ class MonitoringVerifier:
                 {"container": state["container"]},
             )
             return
-        problems = self._service_problems(["auditd.service"]) if state["installed"] else ["auditd is not installed"]
+        unit = {"auditd.service": {**state.get("unit", {}), "stale": []}}
+        problems = self._service_problems(unit, unit) if state["installed"] else ["auditd is not installed"]
         status = state["status"]
         if state["error"]:
             problems.append(f"auditctl: {state['error']}")
@@ -373,12 +375,33 @@ class MonitoringVerifier:
             "; ".join(problems) or None,
         )
 
+    @property
+    def calendars(self) -> dict[str, str | None]:
+        """The timers' calendars (MON-07, MON-08) as systemd normalizes them, in one call."""
+        if self._calendars is None:
+            wanted = [c for c in (self.p["aide"].get("calendar"), self.p["audit"].get("calendar")) if c]
+            self._calendars = dict(zip(wanted, mon.normalized_calendars(self.host, wanted)))
+        return self._calendars
+
+    def _schedule_problems(self, timer: str, calendar: str | None) -> list[str]:
+        """What the loaded timer runs on (systemctl's TimersCalendar), against the calendar it should."""
+        if not calendar:
+            return []
+        loaded = mon.loaded_calendar((self.services.get(timer) or {}).get("TimersCalendar", ""))
+        wanted = self.calendars.get(calendar)
+        if wanted is None:
+            return [f"systemd-analyze cannot read the calendar {calendar!r}"]
+        if loaded and wanted not in loaded:
+            return [f"{timer} runs on {', '.join(loaded)}, not {wanted} ({calendar})"]
+        return []
+
     def aide(self) -> None:
         spec = self.p["aide"]
         if not spec:
             self.f.error("MON-07", "no AIDE settings given")
             return
-        problems = self._service_problems([spec.get("timer", "insightengine-aide-check.timer")])
+        timer = spec.get("timer", "insightengine-aide-check.timer")
+        problems = self._service_problems([timer]) + self._schedule_problems(timer, spec.get("calendar"))
         db, conf = self.host.mtime(mon.AIDE_DB), self.host.mtime(mon.AIDE_CONF)
         last = mon.read_json_state(self.host, mon.AIDE_LAST)
         actual: dict[str, t.Any] = {"baseline": bool(db), "last_check": None}
@@ -414,7 +437,7 @@ class MonitoringVerifier:
             self.f.error("MON-08", "no audit settings given")
             return
         timer = spec.get("timer", "insightengine-audit.timer")
-        problems = self._service_problems([timer])
+        problems = self._service_problems([timer]) + self._schedule_problems(timer, spec.get("calendar"))
         last = mon.read_json_state(self.host, mon.AUDIT_LAST)
         period = int(spec.get("period_days") or 92) * 86400
         actual: dict[str, t.Any] = {"last_audit": None}

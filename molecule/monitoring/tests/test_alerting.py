@@ -10,18 +10,21 @@ is also the client that fails to log in.
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 import yaml
 from conftest import assert_converged, container_ip, control_ids, run_playbook, sh, wait_for
+from monitoring_scenario import (
+    CONTROLS,
+    ROLE_HOSTS,
+    SENDERS,
+    WEBHOOK,
+    alert_arrives,
+    received_alerts,
+    webhook_clock,
+)
 
-LOGHOST = "monitoring-loghost"
-SENDERS = ["monitoring-debian12", "monitoring-debian13"]
-ROLE_HOSTS = [LOGHOST, *SENDERS]
-WEBHOOK = "monitoring-webhook"
-CONTROLS = 8
 PORTS = {"node": 9100, "mtail": 3903, "prometheus": 9090, "alertmanager": 9093, "alertmanager-cluster": 9094}
 RULES = "/etc/prometheus/insightengine/alerts.rules.yml"
 TESTS = "/etc/prometheus/insightengine/alerts.test.yml"
@@ -32,25 +35,6 @@ CHECK = "/usr/local/libexec/insightengine_monitoring_check.py"
 def hosts() -> list[str]:
     """The hosts the role configures (the webhook receiver is not one)."""
     return ROLE_HOSTS
-
-
-def received_alerts() -> list[dict]:
-    out = sh(WEBHOOK, "cat /var/lib/webhook-alerts.jsonl 2>/dev/null || true").stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-def alert_arrives(name: str, host: str, since: float, timeout: float = 90) -> bool:
-    def arrived() -> bool:
-        return any(
-            a.get("alertname") == name and a.get("host") == host and a["status"] == "firing" and a["received"] >= since
-            for a in received_alerts()
-        )
-
-    return wait_for(arrived, timeout=timeout, step=2)
-
-
-def webhook_clock() -> float:
-    return float(sh(WEBHOOK, "date +%s.%N").stdout)
 
 
 def test_every_endpoint_answers_on_loopback_and_is_refused_from_the_network():

@@ -13,12 +13,16 @@ import time
 
 import pytest
 from conftest import assert_converged, run_playbook, sh, wait_for
+from monitoring_scenario import (
+    CONTROLS,
+    ROLE_HOSTS,
+    SENDERS,
+    alert_arrives,
+    received,
+    received_alerts,
+    webhook_clock,
+)
 
-LOGHOST = "monitoring-loghost"
-SENDERS = ["monitoring-debian12", "monitoring-debian13"]
-ROLE_HOSTS = [LOGHOST, *SENDERS]
-WEBHOOK = "monitoring-webhook"
-CONTROLS = 8
 AUDIT_LAST = "/var/lib/insightengine/audit/last-audit.json"
 AIDE_LAST = "/var/lib/insightengine/aide/last-check.json"
 INTRUDER = "/usr/local/bin/insightengine-intruder"
@@ -26,11 +30,8 @@ INTRUDER = "/usr/local/bin/insightengine-intruder"
 
 @pytest.fixture(scope="session")
 def hosts() -> list[str]:
+    """The hosts the role configures (the webhook receiver is not one)."""
     return ROLE_HOSTS
-
-
-def received(sender: str) -> str:
-    return sh(LOGHOST, f"cat /var/log/remote/{sender}.*/messages.log 2>/dev/null || true").stdout
 
 
 def last(name: str, path: str) -> dict:
@@ -92,7 +93,7 @@ def test_an_audit_older_than_its_period_fails_mon_08(converge_playbook):
 def test_a_file_planted_behind_the_baseline_is_reported_alerted_shipped_and_accepted(converge_playbook):
     name = SENDERS[0]
     assert last(name, AIDE_LAST).get("added") == 0, last(name, AIDE_LAST)
-    since = float(sh(WEBHOOK, "date +%s.%N").stdout)
+    since = webhook_clock()
     sh(name, f"printf '#!/bin/sh\\n' > {INTRUDER} && chmod 755 {INTRUDER} && systemctl start insightengine-aide-check.service")
     found = last(name, AIDE_LAST)
     assert found["added"] >= 1 and f"added: {INTRUDER}" in found["entries"], found
@@ -101,15 +102,7 @@ def test_a_file_planted_behind_the_baseline_is_reported_alerted_shipped_and_acce
     assert finding["status"] == "fail" and INTRUDER in finding["reason"], finding
     assert {c for c, s in check.statuses(name, "monitoring").items() if s == "fail"} == {"MON-07"}
 
-    def alerted() -> bool:
-        out = sh(WEBHOOK, "cat /var/lib/webhook-alerts.jsonl 2>/dev/null || true").stdout
-        alerts = [json.loads(line) for line in out.splitlines() if line.strip()]
-        return any(
-            a.get("alertname") == "InsightEngineFileIntegrityChanged" and a.get("host") == name and a["received"] >= since
-            for a in alerts
-        )
-
-    assert wait_for(alerted, timeout=120, step=2)
+    assert alert_arrives("InsightEngineFileIntegrityChanged", name, since, timeout=120), received_alerts()[-5:]
     assert wait_for(lambda: f"AIDE added: {INTRUDER}" in received(name), timeout=60, step=2)
     # Reviewed and accepted: a new baseline, checked at once.
     accepted = run_playbook(converge_playbook, limit=name, extra_vars={"monitoring_aide_accept_changes": True})

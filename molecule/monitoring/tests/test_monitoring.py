@@ -26,26 +26,17 @@ from conftest import (
     sh,
     wait_for,
 )
-
-CONTROLS = 8
-LOGHOST = "monitoring-loghost"
-SENDERS = ["monitoring-debian12", "monitoring-debian13"]
-
-
-@pytest.fixture(scope="session")
-def hosts() -> list[str]:
-    """The hosts the role configures (the webhook receiver is not one)."""
-    return [LOGHOST, *SENDERS]
-
+from monitoring_scenario import CONTROLS, LOGHOST, ROLE_HOSTS, SENDERS, received
 
 FORWARD_CONF = "/etc/rsyslog.d/60-insightengine-forward.conf"
 LOGROTATE = "/etc/logrotate.d/insightengine-remote"
 JOURNALD_DROPIN = "/etc/systemd/journald.conf.d/60-insightengine.conf"
 
 
-def received(sender: str) -> str:
-    """Everything the log host stored for sender (its file is named by the DNS name of its address)."""
-    return sh(LOGHOST, f"cat /var/log/remote/{sender}.*/messages.log 2>/dev/null || true").stdout
+@pytest.fixture(scope="session")
+def hosts() -> list[str]:
+    """The hosts the role configures (the webhook receiver is not one)."""
+    return ROLE_HOSTS
 
 
 def numbers(text: str, marker: str) -> list[int]:

@@ -106,22 +106,15 @@ def clean(value):
 
 
 def verify_layer(layer, args):
-    args = {**clean(args), "strict": False}
-    with tempfile.NamedTemporaryFile("w", dir=DIR, prefix=".args-", suffix=".json", delete=False) as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
-        path = handle.name
+    """The layer's verify module run from the bundle, its arguments on stdin."""
+    request = json.dumps({"ANSIBLE_MODULE_ARGS": {**clean(args), "strict": False}})
+    proc = subprocess.run(
+        [sys.executable, BUNDLE, f"{layer}_verify"], input=request, capture_output=True, text=True, check=False, timeout=600
+    )
     try:
-        os.chmod(path, 0o600)
-        proc = subprocess.run(
-            [sys.executable, BUNDLE, f"{layer}_verify", path], capture_output=True, text=True, check=False, timeout=600
-        )
-    finally:
-        os.unlink(path)
-    try:
-        result = json.loads(proc.stdout[proc.stdout.index("{") :])
+        return json.loads(proc.stdout[proc.stdout.index("{") :])
     except ValueError:
         return {"error": (proc.stderr or proc.stdout).strip()[-500:] or f"exit {proc.returncode}", "findings": []}
-    return result
 
 
 def parse(output):

@@ -31,18 +31,29 @@ AUDITCTL_S = "enabled 1\nfailure 1\npid 412\nrate_limit 0\nbacklog_limit 8192\nl
 
 
 class Host(_host.HostReader):
-    def __init__(self, container="", outputs=None, files=None, units=None, mtimes=None):
+    def __init__(self, container="", outputs=None, files=None, units=None, mtimes=None, calendars=None):
         self.outputs = {("/usr/bin/systemd-detect-virt", "--container"): (0 if container else 1, f"{container or 'none'}\n", "")}
         self.outputs.update(outputs or {})
         self.files = files or {}
         self.mtimes = mtimes or {}
         self.unit_states = units or {}
-        bins = {"systemd-detect-virt", "systemctl", "auditctl", "aide", "lynis"}
+        self.calendars = calendars or {}  # timer -> the OnCalendar systemd loaded
+        bins = {"systemd-detect-virt", "systemctl", "systemd-analyze", "auditctl", "aide", "lynis"}
         super().__init__(run=self._fake, which=lambda name: f"/usr/bin/{name}" if name in bins else None)
 
     def _fake(self, cmd):
         if cmd[1:2] == ["show"]:  # the properties HostReader.units asks for, whatever extras
+            names = cmd[4:]
             cmd = [cmd[0], "show", "--property=Id,LoadState,UnitFileState,ActiveState,NeedDaemonReload", *cmd[3:]]
+            rc, out, err = systemctl_show(cmd, self.unit_states)
+            blocks = out.split("\n\n")
+            for i, name in enumerate(names):
+                if name in self.calendars:
+                    blocks[i] += f"TimersCalendar={{ OnCalendar={self.calendars[name]} ; next_elapse=n/a }}\n"
+            return rc, "\n\n".join(blocks), err
+        if cmd[:2] == ["/usr/bin/systemd-analyze", "calendar"]:
+            normal = {"quarterly": "*-01,04,07,10-01 00:00:00", "daily": "*-*-* 00:00:00"}
+            return 0, "".join(f"  Original form: {c}\nNormalized form: {normal[c]}\n\n" for c in cmd[2:]), ""
         shown = systemctl_show(cmd, self.unit_states)
         if shown:
             return shown
@@ -235,3 +246,24 @@ def test_the_verify_bundle_runs_a_module_without_ansible_installed(bundle, tmp_p
     assert result["layer"] == "monitoring" and len(result["findings"]) == len(mon.CATALOG), proc.stderr
     refused = subprocess.run([sys.executable, str(bundle), "../../x", str(args)], capture_output=True, text=True, check=False)
     assert refused.returncode != 0 and "usage" in refused.stderr
+
+
+def test_a_timer_that_runs_on_another_calendar_fails_with_both():
+    spec = {"timer": "insightengine-audit.timer", "calendar": "quarterly", "period_days": 92,
+            "bundle": "/usr/local/lib/insightengine/verify_bundle.py"}  # fmt: skip
+    recent = {"time": time.time() - 86400, "lynis": {"hardening_index": 70, "warnings": []}, "verify": {}}
+    for loaded, status in (("*-01,04,07,10-01 00:00:00", "pass"), ("*-*-* 00:00:00", "fail")):
+        host = audit_host(recent)
+        host.calendars = {"insightengine-audit.timer": loaded}
+        verifier, findings = verify(host, audit=spec, service_files={"insightengine-audit.timer": []})
+        verifier.audit()
+        found = finding(findings, "MON-08")
+        assert found["status"] == status, found
+    assert "runs on *-*-* 00:00:00, not *-01,04,07,10-01 00:00:00 (quarterly)" in found["reason"]
+
+
+def test_the_verify_bundle_reads_its_arguments_from_stdin(bundle):
+    request = json.dumps({"ANSIBLE_MODULE_ARGS": {"strict": False}})
+    command = [sys.executable, "-I", "-S", str(bundle), "monitoring_verify"]
+    proc = subprocess.run(command, input=request, capture_output=True, text=True, check=False)
+    assert json.loads(proc.stdout)["layer"] == "monitoring", proc.stderr
