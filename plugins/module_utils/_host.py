@@ -219,15 +219,19 @@ class HostReader:
         except (ValueError, OSError):
             return 100
 
+    def boot_time(self) -> float | None:
+        """When the kernel booted (epoch seconds, /proc/stat's btime)."""
+        return next(
+            (float(line.split()[1]) for line in (self.read("/proc/stat") or "").splitlines() if line.startswith("btime ")), None
+        )
+
     def process_start(self, pid: str, parent: str | None = None) -> float | None:
         """When a process started (epoch seconds, to the clock tick: boot time
         plus /proc/PID/stat's starttime); None when there is no such process,
         or with parent, when that is not its parent."""
         if not pid.isdigit() or pid == "0":
             return None
-        boot = next(
-            (float(line.split()[1]) for line in (self.read("/proc/stat") or "").splitlines() if line.startswith("btime ")), None
-        )
+        boot = self.boot_time()
         fields = (self.read(f"/proc/{pid}/stat") or "").rsplit(")", 1)[-1].split()
         if boot is None or len(fields) < 20 or (parent is not None and fields[1] != parent):
             return None

@@ -360,12 +360,18 @@ RUNNING_ENABLED = ("enabled", "static", "alias")
 
 
 def read_services(host: t.Any, services: dict[str, t.Sequence[str]]) -> dict[str, dict[str, t.Any]]:
-    """Each unit's state, when its main process started, the files it reads
-    that changed after that (``stale``), and whether it needs a restart
+    """Each unit's state, when its main process started (a timer: when it
+    became active), the files it reads that changed after that (``stale``),
+    and whether it needs a restart
     (not running, not enabled, stale, or systemd has not loaded its unit file)."""
     found = {}
-    for name, unit in host.units(services, extra=("MainPID", "TimersCalendar")).items():
+    extra = ("MainPID", "ActiveEnterTimestampMonotonic", "TimersCalendar")
+    for name, unit in host.units(services, extra=extra).items():
+        entered = unit.pop("ActiveEnterTimestampMonotonic", "") or ""
         started = host.process_start(unit.pop("MainPID", "") or "0") if unit.get("active") == "active" else None
+        # A unit without a process (a timer): when it last became active, on the same clock as btime.
+        if started is None and unit.get("active") == "active" and entered.isdigit() and int(entered) and host.boot_time():
+            started = host.boot_time() + int(entered) / 1_000_000
         files = [f for f in services[name] if host.mtime(f) is not None]
         stale = host.newer_than(files, started) if started else []
         found[name] = {

@@ -241,6 +241,7 @@ def test_a_file_newer_than_the_newest_worker_means_a_reload_is_pending(tmp_path)
 
         newer_than = _host.HostReader.newer_than
         process_start = _host.HostReader.process_start
+        boot_time = _host.HostReader.boot_time
 
     directives = ngx.parse_nginx_t(text)
     assert ngx.reload_pending(Host(conf.stat().st_mtime + 30), text, directives)["pending"] is False

@@ -38,6 +38,7 @@ class Host(_host.HostReader):
         self.mtimes = mtimes or {}
         self.unit_states = units or {}
         self.calendars = calendars or {}  # timer -> the OnCalendar systemd loaded
+        self.entered: dict[str, int] = {}  # unit -> ActiveEnterTimestampMonotonic (microseconds since boot)
         bins = {"systemd-detect-virt", "systemctl", "systemd-analyze", "auditctl", "aide", "lynis"}
         super().__init__(run=self._fake, which=lambda name: f"/usr/bin/{name}" if name in bins else None)
 
@@ -50,6 +51,8 @@ class Host(_host.HostReader):
             for i, name in enumerate(names):
                 if name in self.calendars:
                     blocks[i] += f"TimersCalendar={{ OnCalendar={self.calendars[name]} ; next_elapse=n/a }}\n"
+                if name in self.entered:
+                    blocks[i] += f"ActiveEnterTimestampMonotonic={self.entered[name]}\n"
             return rc, "\n\n".join(blocks), err
         if cmd[:2] == ["/usr/bin/systemd-analyze", "calendar"]:
             normal = {"quarterly": "*-01,04,07,10-01 00:00:00", "daily": "*-*-* 00:00:00"}
@@ -267,3 +270,15 @@ def test_the_verify_bundle_reads_its_arguments_from_stdin(bundle):
     command = [sys.executable, "-I", "-S", str(bundle), "monitoring_verify"]
     proc = subprocess.run(command, input=request, capture_output=True, text=True, check=False)
     assert json.loads(proc.stdout)["layer"] == "monitoring", proc.stderr
+
+
+def test_a_timer_older_than_its_file_needs_a_restart():
+    """A timer has no process: when it became active (boot time plus
+    systemd's monotonic stamp) is what its file is compared with, so a run
+    stopped after writing the timer is repaired by the next."""
+    timer, path = "insightengine-audit.timer", "/etc/systemd/system/insightengine-audit.timer"
+    for written, restart in ((1000.0 + 50, False), (1000.0 + 200, True)):
+        host = Host(files={"/proc/stat": "cpu 1 2 3\nbtime 1000\n"}, units={timer: ("enabled", "active")}, mtimes={path: written})
+        host.entered = {timer: 100_000_000}  # active since boot + 100 s
+        state = mon.read_services(host, {timer: [path]})[timer]
+        assert state["started"] == 1100.0 and state["restart"] is restart, state
