@@ -10,6 +10,7 @@ is also the client that fails to log in.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -105,6 +106,41 @@ def test_ten_failed_ssh_logins_raise_an_alert_at_the_webhook_and_ban_the_source(
         assert alert_arrives("InsightEngineFail2banBan", target, since), received_alerts()[-5:]
     finally:
         sh(target, "fail2ban-client unban --all", check=False)
+
+
+def _ssh_failures_counted(target: str) -> tuple[int, int]:
+    """(fail2ban's sshd jail's total failures, mtail's failed-login counter)."""
+    status = sh(target, "fail2ban-client status sshd").stdout
+    total = int(re.search(r"Total failed:\s*(\d+)", status).group(1))
+    get = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{PORTS['mtail']}/metrics').read().decode())"
+    metrics = sh(target, f'python3 -c "{get}"').stdout
+    counted = re.search(r"^insightengine_ssh_failed_logins_total(?:\{[^}]*\})? (\S+)$", metrics, re.M)
+    return total, int(float(counted.group(1))) if counted else 0
+
+
+@pytest.mark.parametrize("target", SENDERS)
+def test_sshd_failures_count_by_their_sender_not_by_process_metadata(target):
+    """A failure logged by root as sshd from a process outside ssh.service (what journald
+    records when sshd's process exited before its line was read: no unit, no command) is
+    counted by fail2ban and by mtail; the same lines logged by an unprivileged user count
+    nothing."""
+    before = _ssh_failures_counted(target)
+    lines = [
+        "Invalid user spoof from 192.0.2.7 port 4242",
+        "Connection closed by invalid user spoof 192.0.2.7 port 4242 [preauth]",
+    ]
+    log = "; ".join(f"logger -t sshd -p auth.info '{line}'" for line in lines)
+    try:
+        sh(target, f'runuser -u nobody -- sh -c "{log}" && sh -c "{log}"')
+        # journal order: once root's lines are counted, nobody's were read first
+        assert wait_for(lambda: _ssh_failures_counted(target) == (before[0] + 1, before[1] + 1), timeout=30, step=1), (
+            before,
+            _ssh_failures_counted(target),
+        )
+        time.sleep(2)
+        assert _ssh_failures_counted(target) == (before[0] + 1, before[1] + 1)
+    finally:
+        sh(target, "fail2ban-client set sshd unbanip 192.0.2.7", check=False)
 
 
 def test_a_burst_of_5xx_and_of_failed_application_logins_raise_their_alerts():
