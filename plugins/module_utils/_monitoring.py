@@ -386,6 +386,11 @@ def read_services(host: t.Any, services: dict[str, t.Sequence[str]]) -> dict[str
     return found
 
 
+def postgres_installed(host: t.Any, root: str = "/usr/lib/postgresql") -> bool:
+    """Whether a PostgreSQL server of any version is installed (Debian's layout)."""
+    return any(os.path.isfile(os.path.join(path, "bin", "postgres")) for path in host.list_dir(root))
+
+
 def sshd_ports(host: t.Any) -> tuple[list[int], str | None]:
     """The ports sshd listens on, from ``sshd -T`` (its listenaddress lines,
     else its port lines); ([], reason) where there is no sshd or it fails."""

@@ -213,6 +213,37 @@ def mtail_log(value: t.Any) -> str:
 _AUDIT_PERM = re.compile(r"(?!.*(.).*\1)[rwxa]{1,4}")
 _AUDIT_KEY = re.compile(r"[A-Za-z0-9_-]{1,31}")
 
+
+def _socket_dir(value: t.Any) -> str:
+    # It lands in a key=value DSN inside an EnvironmentFile: no quoting at either.
+    return v.path(v.string(r"/[A-Za-z0-9_./-]{0,200}", what="a socket directory (letters, digits, . _ / -)")(value))
+
+
+# The exporter runs as the OS user prometheus and logs in by peer authentication.
+EXPORTER_OS_USER = "prometheus"
+
+
+def _exporter_user(value: t.Any) -> str:
+    name = db_role(value)
+    if name != EXPORTER_OS_USER:
+        raise v.Invalid(
+            f"must be {EXPORTER_OS_USER}, got {v.shown(name)}: the exporter runs as the OS user {EXPORTER_OS_USER} "
+            "and logs in by peer authentication, which admits only the role of the same name"
+        )
+    return name
+
+
+pg_exporter_connection = v.record(
+    {
+        "host": _socket_dir,
+        "port": v.port,
+        "dbname": v.string(_ROLE.pattern, what="a database name (a-z, 0-9, _; at most 63)"),
+        "user": _exporter_user,
+    },
+    defaults={"host": "/run/postgresql", "port": 5432, "dbname": "postgres", "user": EXPORTER_OS_USER},
+)
+
+
 audit_watch = v.record(
     {
         "path": v.path,
@@ -275,6 +306,9 @@ SPEC: dict[str, v.Validator] = {
     "monitoring_node_exporter_port": v.port,
     "monitoring_node_exporter_args": v.list_of(flag, max_items=50),
     "monitoring_mtail_port": v.port,
+    "monitoring_postgres_exporter_enabled": v.boolean,
+    "monitoring_postgres_exporter_port": v.port,
+    "monitoring_postgres_exporter_connection": pg_exporter_connection,
     "monitoring_prometheus_port": v.port,
     "monitoring_alertmanager_port": v.port,
     "monitoring_prometheus_retention": prom_duration(3600, 10 * 31536000),
@@ -386,6 +420,7 @@ def _check_alerting(inputs: v.Inputs) -> None:  # noqa: PLR0912 - one branch per
     ports = (
         "monitoring_node_exporter_port",
         "monitoring_mtail_port",
+        "monitoring_postgres_exporter_port",
         "monitoring_prometheus_port",
         "monitoring_alertmanager_port",
     )

@@ -655,6 +655,50 @@ def role_plan(roles: dict[str, dict[str, t.Any]] | None, wanted: list[dict[str, 
     return statements
 
 
+MONITOR_GROUP = "pg_monitor"
+
+
+def monitor_plan(roles: dict[str, dict[str, t.Any]] | None, name: str) -> list[str]:
+    """The exporter's role: LOGIN, INHERIT, a member of pg_monitor only, no password (peer only)."""
+    if not name:
+        return []
+    current = (roles or {}).get(name)
+    quoted = quote_ident(name)
+    if current is None:
+        return [
+            f"CREATE ROLE {quoted} {_attributes_sql(APP_ATTRIBUTES)} INHERIT PASSWORD NULL;",
+            f"GRANT {MONITOR_GROUP} TO {quoted};",
+        ]
+    statements = []
+    if any(current.get(k) != v for k, v in APP_ATTRIBUTES.items()) or not current.get("inherit", True):
+        statements.append(f"ALTER ROLE {quoted} {_attributes_sql(APP_ATTRIBUTES)} INHERIT;")
+    if current.get("password"):
+        statements.append(f"ALTER ROLE {quoted} PASSWORD NULL;")
+    groups = current.get("member_of") or []
+    if MONITOR_GROUP not in groups:
+        statements.append(f"GRANT {MONITOR_GROUP} TO {quoted};")
+    statements += [f"REVOKE {quote_ident(g)} FROM {quoted};" for g in groups if g != MONITOR_GROUP]
+    return statements
+
+
+def monitor_problems(roles: dict[str, dict[str, t.Any]], name: str) -> dict[str, t.Any]:
+    """PG-05 for the exporter's role, from what the server says (empty: as wanted)."""
+    if not name:
+        return {}
+    role = roles.get(name)
+    if role is None:
+        return {name: "role does not exist"}
+    problems: dict[str, t.Any] = {}
+    wrong = sorted(k for k, v in {**APP_ATTRIBUTES, "inherit": True}.items() if role.get(k, v) != v)
+    if wrong:
+        problems[f"{name} attributes"] = ", ".join(f"{k}={role.get(k)}" for k in wrong)
+    if role.get("password"):
+        problems[f"{name} password"] = "set (this role logs in by peer authentication only)"
+    if (role.get("member_of") or []) != [MONITOR_GROUP]:
+        problems[f"{name} member of"] = role.get("member_of") or []
+    return problems
+
+
 def database_plan(  # noqa: PLR0912 - one branch per privilege, flat on purpose
     databases: dict[str, dict[str, t.Any]] | None,
     objects: dict[str, t.Any] | None,

@@ -202,6 +202,7 @@ SPEC: dict[str, v.Validator] = {
     "postgres_app_schema": _object_name,
     "postgres_app_user": _object_name,
     "postgres_owner_user": _object_name,
+    "postgres_monitor_user": v.optional(_object_name),
     "postgres_superusers_enabled": v.boolean,
     "postgres_superusers_allowed": v.list_of(v.string(r"[A-Za-z_][A-Za-z0-9_$-]{0,62}", what="a role name"), max_items=100),
     "postgres_audit_logging_enabled": v.boolean,
@@ -237,6 +238,10 @@ def check(inputs: v.Inputs) -> None:
                 )
     if inputs.valid("postgres_app_user", "postgres_owner_user") and inputs["postgres_app_user"] == inputs["postgres_owner_user"]:
         inputs.error("postgres_app_user and postgres_owner_user must differ: the application role must not own its schema")
+    if inputs.valid("postgres_monitor_user", "postgres_app_user", "postgres_owner_user"):
+        for other in ("postgres_app_user", "postgres_owner_user"):
+            if inputs["postgres_monitor_user"] and inputs["postgres_monitor_user"] == inputs[other]:
+                inputs.error(f"postgres_monitor_user must differ from {other}: the exporter's role has no password and no data")
     if inputs.valid(
         "postgres_app_password",
         "postgres_owner_password",

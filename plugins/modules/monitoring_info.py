@@ -128,6 +128,10 @@ nginx_installed:
   description: Whether nginx is installed (its jails apply).
   type: bool
   returned: always
+postgres_installed:
+  description: Whether a PostgreSQL server is installed (C(/usr/lib/postgresql/VERSION/bin/postgres)); its exporter applies.
+  type: bool
+  returned: always
 fail2ban_jails:
   description: The jails the running fail2ban server has (empty when it does not answer).
   type: list
@@ -166,6 +170,7 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "services": mon.read_services(host, params["services"]),
         "sshd_ports": mon.sshd_ports(host)[0],
         "nginx_installed": bool(host.which("nginx")),
+        "postgres_installed": mon.postgres_installed(host),
         "fail2ban_jails": mon.read_fail2ban(host, (), "")["jails"],
         "integrity": mon.read_integrity(host, params["audit_watches"]) if params["integrity"] else {},
     }

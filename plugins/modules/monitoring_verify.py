@@ -61,7 +61,8 @@ options:
     default: {}
   alerting:
     description:
-      - MON-04. C(endpoints) (job to loopback host:port), the C(alerts) Prometheus must have loaded, whether
+      - MON-04. C(endpoints) (job to loopback host:port; with a C(postgres) job its exporter must report C(pg_up 1)),
+        the C(alerts) Prometheus must have loaded, whether
         C(prometheus) and C(alertmanager) run here, the C(receivers) Alertmanager routes to (webhook, email), the units
         (C(services)) that must run; with C(files), the files each unit reads.
     type: dict
@@ -229,6 +230,8 @@ class MonitoringVerifier:
                 problems.append(f"{job} (port {port}) answers on {', '.join(reached)}")
         base = {job: f"http://{endpoint}" for job, endpoint in spec["endpoints"].items()}
         problems += self._mtail(base["mtail"], actual) + self._node(base["node"], actual)
+        if "postgres" in base:
+            problems += self._postgres(base["postgres"], actual)
         if spec.get("prometheus"):
             problems += self._prometheus(base["prometheus"], spec, actual)
         if spec.get("alertmanager"):
@@ -253,6 +256,14 @@ class MonitoringVerifier:
         status, body = mon.http_get(base + "/metrics")
         actual["node_exporter"] = status == 200 and "node_exporter_build_info" in body
         return [] if actual["node_exporter"] else [f"the node exporter does not answer: {body[:200] or status}"]
+
+    def _postgres(self, base: str, actual: dict[str, t.Any]) -> list[str]:
+        status, body = mon.http_get(base + "/metrics")
+        up = re.search(r"^pg_up(?:\{[^}]*\})? (\S+)$", body, re.M) if status == 200 else None
+        actual["postgres_exporter"] = {"answers": status == 200, "pg_up": float(up.group(1)) if up else None}
+        if status != 200:
+            return [f"the PostgreSQL exporter does not answer: {body[:200] or status}"]
+        return [] if up and float(up.group(1)) == 1 else ["the PostgreSQL exporter cannot reach the server (pg_up is not 1)"]
 
     def _prometheus(self, base: str, spec: dict[str, t.Any], actual: dict[str, t.Any]) -> list[str]:
         # Right after a restart Prometheus replays its WAL: wait for it to be ready.

@@ -29,7 +29,9 @@ extends_documentation_fragment:
   - insightengine.hardening.read_only
 options:
   app:
-    description: C(database), C(schema), C(user) (the application role) and C(owner) (the migration role).
+    description:
+      - C(database), C(schema), C(user) (the application role) and C(owner) (the migration role); C(monitor), the
+        exporter's role (a member of pg_monitor only, no password), empty for none.
     type: dict
     required: true
   passwords:
@@ -338,7 +340,7 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "pending_restart": sorted(name for name, value in settings.items() if value.get("pending_restart")),
         "sql": {
             "settings": _script(pg.settings_reset_plan(settings, wanted, expand(params["dropin"]))),
-            "roles": _script(pg.role_plan(roles, wanted_roles) + cluster_sql),
+            "roles": _script(pg.role_plan(roles, wanted_roles) + pg.monitor_plan(roles, app.get("monitor") or "") + cluster_sql),
             "privileges": _script(inside_sql, app["database"]),
         },
         "ciphers_invalid": _host.ciphers_invalid(host, params["ciphers"]),

@@ -40,7 +40,9 @@ options:
     type: dict
     required: true
   app:
-    description: PG-04, PG-05. C(database), C(schema), C(user) (the application role) and C(owner) (the migration role).
+    description:
+      - PG-04, PG-05. C(database), C(schema), C(user) (the application role) and C(owner) (the migration role); C(monitor),
+        the exporter's role (a member of pg_monitor only, no password), empty for none.
     type: dict
     required: true
   passwords:
@@ -335,11 +337,15 @@ class PostgresVerifier:
             self.f.compare("PG-04", expected, actual)
         if self.f.wanted("PG-05"):
             objects = self.app_objects() if app["database"] in databases else None
-            problems = pg.privilege_problems(roles, databases, objects, app)
+            problems = {
+                **pg.privilege_problems(roles, databases, objects, app),
+                **pg.monitor_problems(roles, app.get("monitor") or ""),
+            }
             self.f.check(
                 "PG-05",
                 not problems,
-                f"{app['user']}: LOGIN, CRUD on {app['database']}.{app['schema']}, nothing else; owner {app['owner']}",
+                f"{app['user']}: LOGIN, CRUD on {app['database']}.{app['schema']}, nothing else; owner {app['owner']}"
+                + (f"; {app['monitor']}: pg_monitor only, no password" if app.get("monitor") else ""),
                 problems or "as expected",
             )
         if self.f.wanted("PG-06"):

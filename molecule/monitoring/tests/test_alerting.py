@@ -27,6 +27,7 @@ from monitoring_scenario import (
 )
 
 PORTS = {"node": 9100, "mtail": 3903, "prometheus": 9090, "alertmanager": 9093, "alertmanager-cluster": 9094}
+PG_EXPORTER = 9187
 RULES = "/etc/prometheus/insightengine/alerts.rules.yml"
 TESTS = "/etc/prometheus/insightengine/alerts.test.yml"
 CHECK = "/usr/local/libexec/insightengine_monitoring_check.py"
@@ -40,7 +41,9 @@ def hosts() -> list[str]:
 
 def test_every_endpoint_answers_on_loopback_and_is_refused_from_the_network():
     for name in ROLE_HOSTS:
-        for job, port in PORTS.items():
+        # the PostgreSQL exporter where a PostgreSQL server is (Debian 13)
+        ports = {**PORTS, **({"postgres": PG_EXPORTER} if name == SENDERS[1] else {})}
+        for job, port in ports.items():
             if job != "alertmanager-cluster":
                 get = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').status)"
                 local = sh(name, f'python3 -c "{get}"', check=False)
@@ -168,6 +171,31 @@ def test_failed_postgresql_logins_refused_statements_and_ddl_by_the_app_role_rai
         "InsightEnginePostgresDDLByAppRole",
     ):
         assert alert_arrives(alert, target, since), (alert, received_alerts()[-5:])
+
+
+def _pg_up(target: str) -> str:
+    get = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{PG_EXPORTER}/metrics').read().decode())"
+    found = re.search(r"^pg_up(?:\{[^}]*\})? (\S+)$", sh(target, f'python3 -c "{get}"', check=False).stdout, re.M)
+    return found.group(1) if found else ""
+
+
+def test_the_postgres_exporter_logs_in_by_peer_and_its_alert_fires_when_the_server_is_down():
+    """Where PostgreSQL runs, the exporter reaches it as the role the postgres layer makes
+    (pg_monitor, no password, the local socket); stopped, the alert reaches the webhook.
+    Where no PostgreSQL server is, no exporter is installed."""
+    target, other = SENDERS[1], SENDERS[0]
+    assert sh(other, "dpkg -s prometheus-postgres-exporter", check=False).returncode != 0
+    env = sh(target, "cat /etc/default/prometheus-postgres-exporter").stdout
+    assert "password" not in env.lower() and "host=/run/postgresql" in env, env
+    assert wait_for(lambda: _pg_up(target) == "1", timeout=30, step=1), _pg_up(target)
+    since = webhook_clock()
+    sh(target, "systemctl stop postgresql")
+    try:
+        assert wait_for(lambda: _pg_up(target) == "0", timeout=30, step=1), _pg_up(target)
+        assert alert_arrives("InsightEnginePostgresDown", target, since), received_alerts()[-5:]
+    finally:
+        sh(target, "systemctl start postgresql")
+    assert wait_for(lambda: _pg_up(target) == "1", timeout=30, step=1), _pg_up(target)
 
 
 def test_alerting_and_ban_drift_is_reported_with_its_control_and_repaired(converge_playbook):

@@ -28,6 +28,7 @@ from conftest import (
 )
 
 APP, OWNER, DB, SCHEMA = "insightengine_app", "insightengine_owner", "insightengine", "insightengine"
+MONITOR = "prometheus"  # the exporter's role (postgres_monitor_user), its OS user of the same name
 VERSIONS = {"postgres-debian12": "15", "postgres-debian13": "17"}
 # converge.yml sets the client network from facts; the bad-input hosts gather none.
 CLIENT_NETWORKS = {"postgres_client_networks": ["172.16.0.1/32"]}
@@ -173,6 +174,29 @@ def test_app_role_has_crud_on_its_schema_and_nothing_else(target):
     for other in ("postgres", "legacy"):
         message = refused(ip, APP, password(name, APP), dbname=other)
         assert "pg_hba.conf rejects connection for host" in message and f'user "{APP}", database "{other}"' in message, message
+
+
+def test_the_exporters_role_gets_in_by_peer_only_and_reads_statistics_not_data(target):
+    name, ip = target
+    sh(name, f"id {MONITOR} || useradd --system --no-create-home {MONITOR}")
+
+    def as_os_user(user: str, sql: str, database: str = "postgres") -> tuple[int, str]:
+        run = sh(name, f'runuser -u {user} -- psql -XAtq -U {MONITOR} -d {database} -c "{sql}"', check=False)
+        return run.returncode, (run.stdout + run.stderr).strip()
+
+    member = "select pg_has_role('pg_monitor', 'member'), rolsuper from pg_roles where rolname = current_user"
+    rc, out = as_os_user(MONITOR, member)
+    assert (rc, out) == (0, "t|f"), out
+    # pg_monitor: every session's activity, as an exporter reads it
+    rc, out = as_os_user(MONITOR, "select count(*) > 0 from pg_stat_activity where backend_type = 'checkpointer'")
+    assert (rc, out) == (0, "t"), out
+    # not the application's data, not another OS user, not over TCP
+    rc, out = as_os_user(MONITOR, "select 1", DB)
+    assert rc != 0 and "no pg_hba.conf entry" in out, out
+    rc, out = as_os_user("nobody", "select 1")
+    assert rc != 0 and "Peer authentication failed" in out, out
+    message = refused(ip, MONITOR, "", dbname="postgres")
+    assert "pg_hba.conf rejects connection" in message or "password" in message, message
 
 
 def test_ddl_and_role_changes_are_audited(target):
@@ -332,7 +356,7 @@ DRIFT = {
     # control: how it drifts behind the role's back (run as root in the container)
     "PG-02": "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1'",
     "PG-03": "echo 'host all all 0.0.0.0/0 trust' >> /etc/postgresql/{v}/main/pg_hba.conf",
-    "PG-05": f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA {SCHEMA} TO {APP}",
+    "PG-05": f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA {SCHEMA} TO {APP}; GRANT pg_read_all_data TO {MONITOR}",
     "PG-06": "DROP ROLE IF EXISTS rogue; CREATE ROLE rogue SUPERUSER",
     "PG-07": "ALTER SYSTEM SET log_connections = off",
 }

@@ -24,6 +24,12 @@ EXAMPLES: dict[str, t.Any] = {
     "os_ssh_login_user": "deploy",
     "os_auto_updates_mail": "root",
     "os_sysctl_overrides": {"kernel.sysrq": 0},
+    "monitoring_postgres_exporter_connection": {
+        "host": "/run/postgresql",
+        "port": 5432,
+        "dbname": "postgres",
+        "user": "prometheus",
+    },
     "postgres_version": "15",
     "postgres_client_networks": ["10.0.2.0/24"],
     "postgres_ssl_cert_file": "/etc/ssl/db.crt",
@@ -128,6 +134,7 @@ def defaults(layer: str) -> dict[str, t.Any]:
             monitoring_secrets_dir=EXAMPLES["app_secrets_dir"],
             monitoring_alert_webhook_url=EXAMPLES["monitoring_alert_webhook_url"],
             monitoring_alert_pg_ddl_roles=["insightengine_app"],
+            monitoring_postgres_exporter_connection={},  # the postgres layer's published settings, absent
         )
     return values
 
@@ -171,9 +178,10 @@ def injections(layer: str) -> list[tuple[str, t.Any]]:
             first = (example or ["x"])[0]
             cases.append((name, [f"{first}{payload}"]))
         elif kind == "dict":
-            key, value = next(iter((example or {"a.b": 1}).items()))
-            cases.append((name, {f"{key}{payload}": value}))
-            cases.append((name, {key: f"{value}{payload}"}))
+            example = example or {"a.b": 1}
+            for key, value in example.items():
+                cases.append((name, {**example, f"{key}{payload}": value}))
+                cases.append((name, {**example, key: f"{value}{payload}"}))
         else:
             raise AssertionError(f"{name}: type {kind} has no injection case")
     return cases

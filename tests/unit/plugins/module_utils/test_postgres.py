@@ -189,6 +189,51 @@ def test_a_drifted_role_is_fixed(release):
     assert statements[2] == 'REVOKE "pg_read_all_data" FROM "insightengine_app";'
 
 
+MONITOR_ROLE = {
+    "superuser": False,
+    "createdb": False,
+    "createrole": False,
+    "replication": False,
+    "bypassrls": False,
+    "login": True,
+    "inherit": True,
+    "password": None,
+    "member_of": ["pg_monitor"],
+}
+
+
+def test_the_exporters_role_is_made_a_pg_monitor_member_without_a_password():
+    assert pg.monitor_plan({}, "prometheus") == [
+        'CREATE ROLE "prometheus" NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN INHERIT PASSWORD NULL;',
+        'GRANT pg_monitor TO "prometheus";',
+    ]
+    assert pg.monitor_plan({"prometheus": MONITOR_ROLE}, "prometheus") == []
+    assert pg.monitor_problems({"prometheus": MONITOR_ROLE}, "prometheus") == {}
+    assert pg.monitor_plan({}, "") == [] and pg.monitor_problems({}, "") == {}
+
+
+def test_a_drifted_exporters_role_is_named_and_fixed():
+    drifted = {
+        **MONITOR_ROLE,
+        "superuser": True,
+        "inherit": False,
+        "password": "SCRAM-SHA-256$4096:x",
+        "member_of": ["pg_read_all_data"],
+    }
+    assert pg.monitor_plan({"prometheus": drifted}, "prometheus") == [
+        'ALTER ROLE "prometheus" NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN INHERIT;',
+        'ALTER ROLE "prometheus" PASSWORD NULL;',
+        'GRANT pg_monitor TO "prometheus";',
+        'REVOKE "pg_read_all_data" FROM "prometheus";',
+    ]
+    assert pg.monitor_problems({"prometheus": drifted}, "prometheus") == {
+        "prometheus attributes": "inherit=False, superuser=True",
+        "prometheus password": "set (this role logs in by peer authentication only)",
+        "prometheus member of": ["pg_read_all_data"],
+    }
+    assert pg.monitor_problems({}, "prometheus") == {"prometheus": "role does not exist"}
+
+
 def test_a_converged_database_needs_nothing(release):
     assert pg.database_plan(fixture("databases", release), fixture("objects", release), APP, pgaudit=True) == ([], [])
     assert pg.privilege_problems(fixture("roles", release), fixture("databases", release), fixture("objects", release), APP) == {}
