@@ -508,18 +508,70 @@ def read_fail2ban(host: t.Any, jails: t.Iterable[str], action: str) -> dict[str,
         try:
             found = flatten_status(fail2ban_ask("status", jail))
             port = str(fail2ban_ask("get", jail, "action", action, "port"))
+            actions = [str(a) for a in fail2ban_ask("get", jail, "actions") or []]
         except (OSError, ValueError, EOFError) as exc:
-            state["jail"][jail] = {"error": str(exc), "journal_matches": None, "files": None, "port": None}
+            state["jail"][jail] = {"error": str(exc), "journal_matches": None, "files": None, "port": None, "actions": []}
             continue
         matches, files = found.get("journal matches"), found.get("file list")
         state["jail"][jail] = {
             "journal_matches": " ".join(matches) if isinstance(matches, list) else matches,
             "files": " ".join(files) if isinstance(files, list) else files,
             "port": port,
+            "actions": actions,
             "banned": int(found.get("total banned") or 0),
             "currently_banned": list(found.get("banned ip list") or []),
         }
     return state
+
+
+# The action that makes a jail's bans hold for ports containers publish:
+# Docker forwards those (DNAT), so they never meet the INPUT ban.
+DOCKER_ACTION = "insightengine-docker-user"
+
+
+def docker_user_rules(host: t.Any) -> list[str] | None:
+    """The rules of iptables' DOCKER-USER chain as iptables -S prints them; None without the chain."""
+    if not host.which("iptables"):
+        return None
+    rc, out, _ = host.run("iptables", "-w", "-S", "DOCKER-USER")
+    return [line for line in out.splitlines() if line.startswith("-A ")] if rc == 0 else None
+
+
+def docker_bans_lost(host: t.Any) -> list[str]:
+    """What the running fail2ban put in DOCKER-USER and the kernel no longer
+    has (someone flushed it): the host's state says fail2ban must restart."""
+    if not host.which("fail2ban-client"):
+        return []
+    jails = {}
+    try:
+        status = flatten_status(fail2ban_ask("status"))
+        for jail in [j.strip() for j in str(status.get("jail list") or "").split(",") if j.strip()]:
+            if DOCKER_ACTION in [str(a) for a in fail2ban_ask("get", jail, "actions") or []]:
+                chain, port = (str(fail2ban_ask("get", jail, "action", DOCKER_ACTION, key)) for key in ("chain", "port"))
+                jails[jail] = {"docker_chain": chain, "docker_port": port}
+    except (OSError, ValueError, EOFError):
+        return []  # not running: it starts anyway
+    return docker_ban_problems(docker_user_rules(host), jails)
+
+
+def docker_ban_problems(rules: list[str] | None, jails: dict[str, dict[str, t.Any]]) -> list[str]:
+    """Why a jail's bans would not hold for published ports: DOCKER-USER lacks
+    the jump to its chain for a port, or has it only after a rule that ends
+    the chain for everyone (Docker's final RETURN on engines before 28)."""
+    problems = []
+    wanted = {name: jail for name, jail in jails.items() if jail.get("docker_chain")}
+    if wanted and rules is None:
+        return ["iptables has no DOCKER-USER chain: bans do not hold for the ports containers publish"]
+    ends = [i for i, rule in enumerate(rules or []) if re.fullmatch(r"-A DOCKER-USER -j (RETURN|ACCEPT)", rule)]
+    reach = (rules or [])[: ends[0]] if ends else rules or []
+    for name, jail in wanted.items():
+        for port in str(jail["docker_port"]).split(","):
+            rule = f"-A DOCKER-USER -p tcp -m conntrack --ctorigdstport {port} -j {jail['docker_chain']}"
+            if rule in reach:
+                continue
+            where = "only after a rule that ends the chain" if rule in (rules or []) else "nowhere"
+            problems.append(f"{name}: DOCKER-USER sends port {port} to {jail['docker_chain']} {where}")
+    return problems
 
 
 # -- kernel audit, file integrity, scheduled audits (MON-06 .. MON-08) ------

@@ -342,6 +342,7 @@ SPEC: dict[str, v.Validator] = {
     "monitoring_fail2ban_ignoreip": v.list_of(v.network(world=False), max_items=200),
     "monitoring_fail2ban_banaction": v.choice("nftables", "iptables-multiport", what="a ban action, one of"),
     "monitoring_fail2ban_nginx_jails": v.boolean,
+    "monitoring_fail2ban_docker_enabled": v.boolean,
     # MON-06
     "monitoring_auditd_enabled": v.boolean,
     "monitoring_auditd_watches": v.list_of(audit_watch, max_items=500),

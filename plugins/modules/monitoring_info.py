@@ -128,6 +128,17 @@ nginx_installed:
   description: Whether nginx is installed (its jails apply).
   type: bool
   returned: always
+docker_ban_problems:
+  description:
+    - What iptables' C(DOCKER-USER) lacks of what the running fail2ban set up there (its jails with the
+      C(insightengine-docker-user) action, their chain and ports); fail2ban restarts to put it back.
+  type: list
+  elements: str
+  returned: always
+docker_installed:
+  description: Whether Docker's engine is installed (bans must then hold for the ports its containers publish).
+  type: bool
+  returned: always
 postgres_installed:
   description: Whether a PostgreSQL server is installed (C(/usr/lib/postgresql/VERSION/bin/postgres)); its exporter applies.
   type: bool
@@ -171,6 +182,8 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "sshd_ports": mon.sshd_ports(host)[0],
         "nginx_installed": bool(host.which("nginx")),
         "postgres_installed": mon.postgres_installed(host),
+        "docker_installed": bool(host.which("dockerd")),
+        "docker_ban_problems": mon.docker_bans_lost(host) if host.which("dockerd") else [],
         "fail2ban_jails": mon.read_fail2ban(host, (), "")["jails"],
         "integrity": mon.read_integrity(host, params["audit_watches"]) if params["integrity"] else {},
     }

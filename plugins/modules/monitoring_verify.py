@@ -68,7 +68,9 @@ options:
     type: dict
     default: {}
   fail2ban:
-    description: MON-05. The C(jails) (name to C(journalmatch) or C(file), and C(port)) and the ban C(action).
+    description:
+      - MON-05. The C(jails) (name to C(journalmatch) or C(file), C(port), and where bans must also hold for the ports
+        containers publish, C(docker_chain) and C(docker_port)) and the ban C(action).
     type: dict
     default: {}
   service_files:
@@ -336,11 +338,22 @@ class MonitoringVerifier:
                 problems.append(f"{name} does not read {jail['file']}")
             if str(jail.get("port")) != str(running["port"]):
                 problems.append(f"{name} blocks port {running['port']}, not {jail.get('port')}")
+            if jail.get("docker_chain") and mon.DOCKER_ACTION not in (running.get("actions") or []):
+                problems.append(f"{name} has no {mon.DOCKER_ACTION} action (its bans do not hold for published ports)")
+        docker = any(j.get("docker_chain") for j in jails.values())
+        docker_rules = mon.docker_user_rules(self.host) if docker else None
+        if docker and state["running"]:
+            problems += mon.docker_ban_problems(docker_rules, jails)
         self.f.check(
             "MON-05",
             not problems,
             {"jails": {n: {"port": j.get("port"), "reads": j.get("journalmatch") or j.get("file")} for n, j in jails.items()}},
-            {"running": state["running"], "jails": state["jails"], "jail": state["jail"]},
+            {
+                "running": state["running"],
+                "jails": state["jails"],
+                "jail": state["jail"],
+                **({"docker_user": docker_rules} if docker else {}),
+            },
             "; ".join(problems) or None,
         )
 

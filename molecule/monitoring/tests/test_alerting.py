@@ -198,6 +198,38 @@ def test_the_postgres_exporter_logs_in_by_peer_and_its_alert_fires_when_the_serv
     assert wait_for(lambda: _pg_up(target) == "1", timeout=30, step=1), _pg_up(target)
 
 
+def test_a_ban_holds_for_a_port_a_container_publishes_and_a_lost_jump_is_put_back(converge_playbook):
+    """Docker forwards a published port by DNAT, past fail2ban's INPUT ban: the
+    jail's chain in DOCKER-USER drops the banned source there too. The jumps
+    flushed behind fail2ban's back are drift (MON-05), and the next run puts
+    them back by restarting fail2ban."""
+    target = SENDERS[0]  # nginx on 80, a container published on 443
+    client = container_ip(WEBHOOK)
+    page = f"curl -sS -m 3 http://{target}:443/"
+    assert sh(WEBHOOK, page).stdout.strip() == "ok"
+    sh(target, f"fail2ban-client set nginx-limit-req banip {client}")
+    try:
+        assert f"-A f2b-docker-limit-req -s {client}/32 -j DROP" in sh(target, "iptables -w -S f2b-docker-limit-req").stdout
+        assert sh(WEBHOOK, page, check=False).returncode != 0, "the container answers a banned source"
+    finally:
+        sh(target, f"fail2ban-client set nginx-limit-req unbanip {client}")
+    assert sh(WEBHOOK, page).stdout.strip() == "ok"
+
+    jumps = [r for r in sh(target, "iptables -w -S DOCKER-USER").stdout.splitlines() if "-j f2b-docker-" in r]
+    assert any("--ctorigdstport 443 -j f2b-docker-limit-req" in r for r in jumps), jumps
+    for rule in jumps:
+        sh(target, "iptables -w " + rule.replace("-A ", "-D ", 1))
+    check = run_playbook(converge_playbook, check=True, limit=target)
+    finding = check.findings(target, "monitoring")["MON-05"]
+    lost = "DOCKER-USER sends port 443 to f2b-docker-limit-req nowhere"
+    assert finding["status"] == "fail" and lost in finding["reason"], finding
+    assert any("MON-05" in control_ids(task) for task in check.changed_tasks(target)), check.changed_tasks(target)
+    run = run_playbook(converge_playbook, limit=target)
+    assert run.rc == 0, run.stdout[-3000:]
+    restored = [r for r in sh(target, "iptables -w -S DOCKER-USER").stdout.splitlines() if "-j f2b-docker-" in r]
+    assert sorted(restored) == sorted(jumps), (restored, jumps)
+
+
 def test_alerting_and_ban_drift_is_reported_with_its_control_and_repaired(converge_playbook):
     """An exporter rebound to all addresses (MON-04) on one target, the sshd
     jail stopped (MON-05) on the other; check mode names each, a run repairs both."""
