@@ -87,21 +87,25 @@ CATALOG = (
         "Alerts for failed login bursts, HTTP 5xx rates and suspicious database activity are loaded and routed; "
         "exporters, mtail, Prometheus and Alertmanager answer on loopback only",
         f"{GUIDE} / Alerting (failed login attempts, high error rates, suspicious database queries)",
-        "Run the monitoring role (monitoring_alerting_enabled); it installs Debian's node exporter, mtail, Prometheus and "
-        "Alertmanager bound to loopback, loads rules checked by promtool check rules and promtool test rules, and routes "
+        "Run the monitoring role (monitoring_alerting_enabled); it installs Debian's node exporter, mtail, Prometheus, "
+        "Alertmanager and, with a PostgreSQL server, its exporter (peer login as pg_monitor) bound to loopback, loads "
+        "rules checked by promtool check rules and promtool test rules, and routes "
         "alerts to monitoring_alert_webhook_url or monitoring_alert_email_to.",
         source="the units' state and start times; listening sockets (/proc/net/tcp); connections to the host's other "
         "addresses, refused; Prometheus's /api/v1/rules, /api/v1/targets and /api/v1/alertmanagers; Alertmanager's "
-        "/api/v2/status; mtail's /metrics",
+        "/api/v2/status; mtail's and the exporters' /metrics (pg_up)",
         switch="monitoring_alerting_enabled",
     ),
     Control(
         "MON-05",
-        "fail2ban bans sources of failed SSH logins (systemd backend, the ports sshd listens on) and of nginx rejections",
+        "fail2ban bans sources of failed SSH logins (systemd backend, the ports sshd listens on) and of nginx rejections, "
+        "also on the ports containers publish",
         f"{GUIDE} / Alerting (failed login attempts: answered, not only reported)",
         "Run the monitoring role (monitoring_fail2ban_enabled); it writes a jail file with backend = systemd and the "
-        "ports from sshd -T, and restarts fail2ban when the host says it runs an older configuration.",
-        source="fail2ban-client status (the jails the server runs, their journal matches or files) and its actions' ports",
+        "ports from sshd -T, where Docker runs a chain per jail in DOCKER-USER, and restarts fail2ban when the host says "
+        "it runs an older configuration or lost those chains' jumps.",
+        source="fail2ban-client status (the jails the server runs, their journal matches or files), its actions and their "
+        "ports; iptables -S DOCKER-USER",
         switch="monitoring_fail2ban_enabled",
     ),
     Control(
