@@ -537,7 +537,7 @@ def docker_user_rules(host: t.Any) -> list[str] | None:
     """The rules of iptables' DOCKER-USER chain as iptables -S prints them; None without the chain."""
     if not host.which("iptables"):
         return None
-    rc, out, _ = host.run("iptables", "-w", "-S", "DOCKER-USER")
+    rc, out, _err = host.run("iptables", "-w", "-S", "DOCKER-USER")
     return [line for line in out.splitlines() if line.startswith("-A ")] if rc == 0 else None
 
 
