@@ -189,17 +189,7 @@ def test_a_drifted_role_is_fixed(release):
     assert statements[2] == 'REVOKE "pg_read_all_data" FROM "insightengine_app";'
 
 
-MONITOR_ROLE = {
-    "superuser": False,
-    "createdb": False,
-    "createrole": False,
-    "replication": False,
-    "bypassrls": False,
-    "login": True,
-    "inherit": True,
-    "password": None,
-    "member_of": ["pg_monitor"],
-}
+MONITOR_ROLE = {**pg.APP_ATTRIBUTES, "inherit": True, "password": None, "member_of": ["pg_monitor"]}
 
 
 def test_the_exporters_role_is_made_a_pg_monitor_member_without_a_password():
