@@ -541,15 +541,13 @@ def docker_user_rules(host: t.Any) -> list[str] | None:
     return [line for line in out.splitlines() if line.startswith("-A ")] if rc == 0 else None
 
 
-def docker_bans_lost(host: t.Any) -> list[str]:
-    """What the running fail2ban put in DOCKER-USER and the kernel no longer
-    has (someone flushed it): the host's state says fail2ban must restart."""
-    if not host.which("fail2ban-client"):
-        return []
+def docker_bans_lost(host: t.Any, running: t.Iterable[str]) -> list[str]:
+    """What the running fail2ban (its jails: ``running``, from read_fail2ban)
+    put in DOCKER-USER and the kernel no longer has (someone flushed it): the
+    host's state says fail2ban must restart."""
     jails = {}
     try:
-        status = flatten_status(fail2ban_ask("status"))
-        for jail in [j.strip() for j in str(status.get("jail list") or "").split(",") if j.strip()]:
+        for jail in running:
             if DOCKER_ACTION in [str(a) for a in fail2ban_ask("get", jail, "actions") or []]:
                 chain, port = (str(fail2ban_ask("get", jail, "action", DOCKER_ACTION, key)) for key in ("chain", "port"))
                 jails[jail] = {"docker_chain": chain, "docker_port": port}

@@ -172,6 +172,7 @@ from ansible_collections.insightengine.hardening.plugins.module_utils import _mo
 def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]:
     tls_files = params["tls_files"]
     state = host.state(files=params["files"], units=mon.UNITS, packages=params["packages"])
+    jails = mon.read_fail2ban(host, (), "")["jails"]  # one status read for both answers below
     return {
         **state,
         "journald": mon.read_journald(host),
@@ -183,8 +184,8 @@ def gather(params: dict[str, t.Any], host: _host.HostReader) -> dict[str, t.Any]
         "nginx_installed": bool(host.which("nginx")),
         "postgres_installed": mon.postgres_installed(host),
         "docker_installed": bool(host.which("dockerd")),
-        "docker_ban_problems": mon.docker_bans_lost(host) if host.which("dockerd") else [],
-        "fail2ban_jails": mon.read_fail2ban(host, (), "")["jails"],
+        "docker_ban_problems": mon.docker_bans_lost(host, jails) if host.which("dockerd") else [],
+        "fail2ban_jails": jails,
         "integrity": mon.read_integrity(host, params["audit_watches"]) if params["integrity"] else {},
     }
 
