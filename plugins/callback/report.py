@@ -31,6 +31,39 @@ options:
     ini:
       - section: callback_insightengine_hardening_report
         key: path
+  junit:
+    description:
+      - Write the report as JUnit XML to this file as well: one test suite per host, one test case per layer and control
+        (C(fail) a failure, C(error) an error; disabled, not applicable and waived controls skipped with the reason).
+    type: path
+    version_added: 0.7.0
+    env:
+      - name: INSIGHTENGINE_HARDENING_REPORT_JUNIT
+    ini:
+      - section: callback_insightengine_hardening_report
+        key: junit
+  sarif:
+    description:
+      - Write the report as SARIF 2.1.0 to this file as well, for code scanning views: one rule per control, one result
+        per host and control; waived controls carry an accepted suppression with the waiver.
+    type: path
+    version_added: 0.7.0
+    env:
+      - name: INSIGHTENGINE_HARDENING_REPORT_SARIF
+    ini:
+      - section: callback_insightengine_hardening_report
+        key: sarif
+  html:
+    description:
+      - Write the report as one self-contained HTML page to this file as well: counts per status (each a filter), a
+        search box, a per-host and per-layer overview, and each finding's evidence and remediation.
+    type: path
+    version_added: 0.7.0
+    env:
+      - name: INSIGHTENGINE_HARDENING_REPORT_HTML
+    ini:
+      - section: callback_insightengine_hardening_report
+        key: html
   show_passed:
     description: List passing controls too, not only those that fail, warn, are waived, disabled or not applicable.
     type: bool
@@ -48,6 +81,9 @@ EXAMPLES = r"""
 # callbacks_enabled = insightengine.hardening.report
 # [callback_insightengine_hardening_report]
 # path = /var/log/hardening/drift.json
+# junit = /var/log/hardening/drift.junit.xml
+# sarif = /var/log/hardening/drift.sarif
+# html = /var/log/hardening/drift.html
 #
 # Output at the end of `ansible-playbook insightengine.hardening.site --check`:
 #
@@ -68,6 +104,7 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import STATUSES, _difference
+from ansible_collections.insightengine.hardening.plugins.plugin_utils import _report_formats
 
 SCHEMA_VERSION = "1.0"
 _CONTROL = re.compile(r"\b([A-Z]{2,4})-(\d{2})(?:\.\.(\d{2}))?")
@@ -138,6 +175,14 @@ def build(findings: dict, changed: dict, unattributed: dict, failed: dict, check
     }
 
 
+def _write(path: str, text: str) -> None:
+    """Replace the file at once: a reader never sees half a report."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -183,11 +228,19 @@ class CallbackModule(CallbackBase):
         document = build(self.findings, self.changed, self.unattributed, self.failed, self.check_mode, self.diff_mode)
         if self.findings:
             self._show(document)
-        path = self.get_option("path")
-        if path:
-            with open(path, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=2, sort_keys=True, default=str)
-            self._display.display(f"report written to {path}")
+        # The renderings read the document as the JSON file holds it.
+        plain = json.loads(json.dumps(document, default=str))
+        writers = {
+            "path": lambda: json.dumps(plain, indent=2, sort_keys=True) + "\n",
+            "junit": lambda: _report_formats.junit(plain),
+            "sarif": lambda: json.dumps(_report_formats.sarif(plain), indent=2) + "\n",
+            "html": lambda: _report_formats.html_page(plain),
+        }
+        for option, render in writers.items():
+            path = self.get_option(option)
+            if path:
+                _write(path, render())
+                self._display.display(f"report written to {path}")
 
     def _show(self, document: dict) -> None:
         verb = "would change" if self.check_mode else "changed"
