@@ -105,16 +105,20 @@ def run_playbook(
     diff: bool = False,
     extra_vars: dict | None = None,
     limit: str | None = None,
-    inventory: str | Path | None = None,
+    inventory: str | Path | list[str | Path] | None = None,
     timeout: int = 900,
     interrupt_after: str | None = None,
     forks: int | None = None,
     tags: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> PlaybookRun:
     """ansible-playbook through the json callback. interrupt_after: kill the
     run (SIGKILL to its process group) right after a task whose name holds
-    this text changed something, before any handler runs."""
-    cmd = ["ansible-playbook", "-i", str(inventory or INVENTORY), str(playbook)]
+    this text changed something, before any handler runs. inventory: one
+    or several (merged, as ansible-playbook -i A -i B does); env: more
+    environment (the report callback's other formats)."""
+    inventories = inventory if isinstance(inventory, list) else [inventory or INVENTORY]
+    cmd = ["ansible-playbook", *(arg for i in inventories for arg in ("-i", str(i))), str(playbook)]
     if forks:
         cmd += ["--forks", str(forks)]
     if check:
@@ -134,6 +138,7 @@ def run_playbook(
         ANSIBLE_CALLBACKS_ENABLED="insightengine.hardening.report",
         ANSIBLE_DEPRECATION_WARNINGS="0",
         INSIGHTENGINE_HARDENING_REPORT=str(EPHEMERAL_DIR / f"report-{os.getpid()}-{next(_RUNS)}.json"),
+        **(env or {}),
     )
     report_file = Path(env["INSIGHTENGINE_HARDENING_REPORT"])
     if interrupt_after:

@@ -33,7 +33,7 @@ options:
         key: path
   junit:
     description:
-      - Write the report as JUnit XML to this file as well: one test suite per host, one test case per layer and control
+      - Write the report as JUnit XML to this file as well, one test suite per host, one test case per layer and control
         (C(fail) a failure, C(error) an error; disabled, not applicable and waived controls skipped with the reason).
     type: path
     version_added: 0.7.0
@@ -44,7 +44,7 @@ options:
         key: junit
   sarif:
     description:
-      - Write the report as SARIF 2.1.0 to this file as well, for code scanning views: one rule per control, one result
+      - Write the report as SARIF 2.1.0 to this file as well, for code scanning views, with one rule per control, one result
         per host and control; waived controls carry an accepted suppression with the waiver.
     type: path
     version_added: 0.7.0
@@ -55,7 +55,7 @@ options:
         key: sarif
   html:
     description:
-      - Write the report as one self-contained HTML page to this file as well: counts per status (each a filter), a
+      - Write the report as one self-contained HTML page to this file as well, with the counts per status (each a filter), a
         search box, a per-host and per-layer overview, and each finding's evidence and remediation.
     type: path
     version_added: 0.7.0

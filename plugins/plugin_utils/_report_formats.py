@@ -295,7 +295,7 @@ vertical-align:top}
 th{font-weight:600;color:var(--muted)}td.layer a{color:inherit;text-decoration:none}
 .pill{display:inline-block;border-radius:10px;padding:0 7px;margin:1px 3px 1px 0;font-size:12px;color:#fff;
 background:var(--c)}
-.badge{display:inline-block;min-width:112px;text-align:center;border-radius:4px;padding:1px 6px;font-size:12px;
+.badge{display:inline-block;min-width:124px;white-space:nowrap;text-align:center;border-radius:4px;padding:1px 6px;font-size:12px;
 font-weight:600;
 color:#fff;background:var(--c);text-transform:uppercase}
 .s-pass{--c:var(--pass)}.s-fail{--c:var(--fail)}.s-error{--c:var(--error)}.s-warn{--c:var(--warn)}
@@ -305,7 +305,7 @@ color:#fff;background:var(--c);text-transform:uppercase}
 .layer{margin-top:12px}.layer>h3{margin-bottom:4px}
 details.control{border-top:1px solid var(--line)}details.control>summary{list-style:none;cursor:pointer;padding:6px 2px;
 display:grid;
-grid-template-columns:70px 124px 1fr;gap:8px;align-items:baseline}
+grid-template-columns:70px 132px 1fr;gap:8px;align-items:baseline}
 details.control>summary::-webkit-details-marker{display:none}
 .cid{font-family:ui-monospace,Menlo,Consolas,monospace;font-weight:600}.why{color:var(--muted);display:block}
 .changed{font-size:12px;color:var(--warn);margin-left:6px}
@@ -493,8 +493,8 @@ def html_page(document: dict[str, t.Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="{_e(TOOL)} {_e(version)}">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
-        f"<header><h1>{_e(TOOL)} hardening report</h1>"
-        f'<p class="meta">{len(hosts)} host(s) · collection {_e(version)} · '
+        f"<header><h1>Hardening report</h1>"
+        f'<p class="meta">{len(hosts)} host(s) · {_e(TOOL)} {_e(version)} · '
         f"generated {_e(document.get('generated_at'))} · {_e(mode)}</p>"
         f'<div class="tiles" id="tiles">{tiles}</div>'
         '<div class="filters"><input id="search" type="search" placeholder="Filter by host, layer, control, text" '
