@@ -16,8 +16,9 @@ description:
     for that control.
   - Run with C(--check --diff) on a schedule, it is the drift report of a fleet.
   - Optionally writes the same report as JSON, for dashboards and tickets - one entry per host, layer and
-    control, each with its finding (status, expected, actual, evidence, remediation, waiver) and the tasks
-    that changed it (C(changed_by); in check mode the tasks that would change it). The keys are the same
+    control, each with its finding (status, expected, actual, evidence, remediation, waiver), the tasks
+    that changed it (C(changed_by); in check mode the tasks that would change it) and, with C(--diff), what
+    each of them changed (C(diffs), unified diffs; none for tasks whose output is hidden). The keys are the same
     in check mode and in a normal run; C(docs/report.schema.json) in the collection is the JSON Schema
     of the document, and C(schema_version) says which version of it a report follows.
 requirements:
@@ -95,6 +96,7 @@ EXAMPLES = r"""
 """
 
 import datetime
+import difflib
 import json
 import re
 from pathlib import Path
@@ -106,7 +108,9 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import STATUSES, _difference
 from ansible_collections.insightengine.hardening.plugins.plugin_utils import _report_formats
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+# A diff kept per task and control, at most (a report stays readable and bounded).
+DIFF_LIMIT = 16_000
 _CONTROL = re.compile(r"\b([A-Z]{2,4})-(\d{2})(?:\.\.(\d{2}))?")
 _COLORS = {"fail": C.COLOR_ERROR, "error": C.COLOR_ERROR, "warn": C.COLOR_WARN, "waived": C.COLOR_WARN}
 
@@ -119,6 +123,50 @@ def control_ids(task_name: str) -> set[str]:
         for number in range(int(first), int(last or first) + 1):
             ids.add(f"{prefix}-{number:02d}")
     return ids
+
+
+def _side(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def diff_text(diff) -> str:
+    """A task's diff (what --diff shows: a mapping with before and after, or
+    prepared text; a list of them) as unified diff text."""
+    if isinstance(diff, list):
+        return "".join(diff_text(d) for d in diff)
+    if not isinstance(diff, dict):
+        return ""
+    if diff.get("prepared"):
+        text = str(diff["prepared"])
+        return text if text.endswith("\n") else text + "\n"
+    before, after = _side(diff.get("before")), _side(diff.get("after"))
+    if before == after:
+        return ""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=str(diff.get("before_header") or "before"),
+        tofile=str(diff.get("after_header") or "after"),
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def result_diff(data: dict) -> str:
+    """The diff of a task result and of each of its loop items; nothing
+    for a result whose output is hidden (no_log)."""
+    if data.get("censored") or data.get("_ansible_no_log"):
+        return ""
+    text = diff_text(data.get("diff"))
+    for item in data.get("results") or []:
+        if isinstance(item, dict) and item.get("changed") and not item.get("_ansible_no_log"):
+            text += diff_text(item.get("diff"))
+    if len(text) > DIFF_LIMIT:
+        text = text[:DIFF_LIMIT] + f"\n... ({len(text) - DIFF_LIMIT} more characters)\n"
+    return text
 
 
 def _counts(statuses) -> dict[str, int]:
@@ -141,10 +189,20 @@ def _collection_version() -> str | None:
     return match.group(1).strip("'\"") if match else None
 
 
-def build(findings: dict, changed: dict, unattributed: dict, failed: dict, check_mode: bool, diff_mode: bool) -> dict:
+def build(
+    findings: dict,
+    changed: dict,
+    unattributed: dict,
+    failed: dict,
+    check_mode: bool,
+    diff_mode: bool,
+    diffs: dict | None = None,
+) -> dict:
     """The report document (docs/report.schema.json) from what a run returned:
     the verify results per host and layer, the task names that changed each
-    control per host, the changes no control claims, the failed tasks."""
+    control per host, the changes no control claims, the failed tasks, and
+    (diffs: host -> control -> [{task, diff}]) what each change was."""
+    diffs = diffs or {}
     hosts = []
     for host in sorted(set(findings) | set(failed) | set(changed) | set(unattributed)):
         layers = []
@@ -152,7 +210,14 @@ def build(findings: dict, changed: dict, unattributed: dict, failed: dict, check
             controls = []
             for finding in result.get("findings", []):
                 tasks = sorted(changed.get(host, {}).get(finding["id"], ()))
-                controls.append({**finding, "changed": bool(tasks), "changed_by": tasks})
+                controls.append(
+                    {
+                        **finding,
+                        "changed": bool(tasks),
+                        "changed_by": tasks,
+                        "diffs": list(diffs.get(host, {}).get(finding["id"], [])),
+                    }
+                )
             layers.append({"layer": layer, "summary": _counts(c["status"] for c in controls), "controls": controls})
         statuses = [c["status"] for layer in layers for c in layer["controls"]]
         hosts.append(
@@ -197,6 +262,7 @@ class CallbackModule(CallbackBase):
         self.changed: dict[str, dict[str, set[str]]] = {}
         self.unattributed: dict[str, set[str]] = {}
         self.failed: dict[str, list[dict[str, str]]] = {}
+        self.diffs: dict[str, dict[str, list[dict[str, str]]]] = {}
 
     def v2_playbook_on_play_start(self, play) -> None:
         self.check_mode = bool(context.CLIARGS.get("check")) or bool(play.check_mode)
@@ -208,8 +274,11 @@ class CallbackModule(CallbackBase):
         name = result._task.get_name()
         if data.get("changed"):  # a loop task is changed when any of its items is
             ids = control_ids(name)
+            text = result_diff(data)
             for cid in ids:
                 self.changed.setdefault(host, {}).setdefault(cid, set()).add(name)
+                if text:
+                    self.diffs.setdefault(host, {}).setdefault(cid, []).append({"task": name, "diff": text})
             if not ids:
                 self.unattributed.setdefault(host, set()).add(name)
         if "layer" in data and isinstance(data.get("findings"), list):
@@ -225,7 +294,7 @@ class CallbackModule(CallbackBase):
             self.failed.setdefault(result._host.get_name(), []).append({"task": result._task.get_name(), "msg": str(msg)})
 
     def v2_playbook_on_stats(self, stats) -> None:
-        document = build(self.findings, self.changed, self.unattributed, self.failed, self.check_mode, self.diff_mode)
+        document = build(self.findings, self.changed, self.unattributed, self.failed, self.check_mode, self.diff_mode, self.diffs)
         if self.findings:
             self._show(document)
         # The renderings read the document as the JSON file holds it.

@@ -86,6 +86,8 @@ def details(control: dict[str, t.Any]) -> str:
             parts.append(f"{label}: {_text(value)}")
     if control.get("changed_by"):
         parts.append("changed by: " + "; ".join(control["changed_by"]))
+    for diff in control.get("diffs") or []:
+        parts.append(f"diff of {diff.get('task', '')}:\n{diff.get('diff', '')}")
     return "\n".join(parts)
 
 
@@ -214,6 +216,7 @@ def sarif(document: dict[str, t.Any]) -> dict[str, t.Any]:
                 "expected": control.get("expected"),
                 "actual": control.get("actual"),
                 "evidence": control.get("evidence"),
+                "diffs": list(control.get("diffs") or []),
             },
         }
         waiver = control.get("waiver") or {}
@@ -411,6 +414,8 @@ def _control(host: str, layer: str, control: dict[str, t.Any]) -> str:
             rows.append(f"<dt>{label}</dt><dd><pre>{_e(value)}</pre></dd>")
     if control.get("changed_by"):
         rows.append("<dt>changed by</dt><dd><pre>" + _e("\n".join(control["changed_by"])) + "</pre></dd>")
+    for diff in control.get("diffs") or []:
+        rows.append(f'<dt>diff</dt><dd><p>{_e(diff.get("task"))}</p><pre class="diff">{_e(diff.get("diff"))}</pre></dd>')
     changed = '<span class="changed">changed</span>' if control.get("changed") else ""
     why = summary_line(control) if (control.get("reason") or status in (*FAILING, "warn")) else ""
     return (

@@ -94,3 +94,42 @@ def test_a_host_without_findings_still_reports_its_failed_tasks():
     jsonschema.validate(document, schema)
     assert document["hosts"][0]["failed_tasks"][0]["task"] == "Validate"
     assert document["hosts"][0]["unattributed_changes"] == ["Some change"]
+
+
+def test_a_diff_becomes_unified_text_per_task_and_control():
+    from conftest import ROOT
+
+    from ansible_collections.insightengine.hardening.plugins.callback.report import build, diff_text, result_diff
+
+    template = {"before": "PermitRootLogin no\n", "after": "PermitRootLogin yes\n", "before_header": "/etc/ssh/x.conf"}
+    text = diff_text(template)
+    assert text.splitlines() == ["--- /etc/ssh/x.conf", "+++ after", "@@ -1 +1 @@", "-PermitRootLogin no", "+PermitRootLogin yes"]
+    # The file module's state mappings, prepared text, lists, nothing changed.
+    assert '-  "mode": "0700"' in diff_text({"before": {"mode": "0700"}, "after": {"mode": "0755"}})
+    assert diff_text({"prepared": "+ufw allow 443"}) == "+ufw allow 443\n"
+    assert diff_text([template, {"before": "a", "after": "a"}]) == text
+    # Loop items that changed, none of a hidden result, and a bound on size.
+    looped = {"results": [{"changed": True, "diff": template}, {"changed": False, "diff": {"before": "x", "after": "y"}}]}
+    assert result_diff(looped) == text
+    assert result_diff({"censored": "the output has been hidden", "diff": template}) == ""
+    assert result_diff({"results": [{"changed": True, "_ansible_no_log": True, "diff": template}]}) == ""
+    huge = result_diff({"diff": {"before": "", "after": "x\n" * 20_000}})
+    assert len(huge) < 16_100 and huge.endswith("more characters)\n")
+
+    import json
+
+    import jsonschema
+
+    findings = {"web1": {"os": {"findings": [_result("os", _os_catalog())["findings"][1]]}}}
+    document = build(findings, {"web1": {"OS-02": {"t"}}}, {}, {}, True, True, {"web1": {"OS-02": [{"task": "t", "diff": text}]}})
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(document, schema, format_checker=jsonschema.FormatChecker())
+    (control,) = document["hosts"][0]["layers"][0]["controls"]
+    assert control["changed_by"] == ["t"] and control["diffs"] == [{"task": "t", "diff": text}]
+    assert document["schema_version"] == "1.1"
+
+
+def _os_catalog():
+    from ansible_collections.insightengine.hardening.plugins.module_utils._os import CATALOG
+
+    return CATALOG

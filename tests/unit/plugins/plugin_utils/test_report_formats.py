@@ -46,6 +46,7 @@ def document() -> dict:
     web[1]["reason"] = HOSTILE
     web[1]["remediation"] = "Set PermitRootLogin no"
     web[1]["changed"], web[1]["changed_by"] = True, ["insightengine.hardening.os : OS-02 | Write the drop-in"]
+    web[1]["diffs"] = [{"task": web[1]["changed_by"][0], "diff": f"--- a\n+++ b\n@@ -1 +1 @@\n-PermitRootLogin no\n+{HOSTILE}\n"}]
     web[2]["reason"] = "ssh -T failed: exit 255"
     web[4].update(
         reason="waived until 2099-01-01",
@@ -77,7 +78,7 @@ def document() -> dict:
                 summary[c["status"]] += 1
         host["summary"] = {s: sum(x["summary"][s] for x in host["layers"]) for s in statuses}
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "collection": {"name": "insightengine.hardening", "version": "0.7.0"},
         "generated_at": "2026-12-04T20:00:00Z",
         "check_mode": False,
@@ -158,6 +159,7 @@ def test_html_is_self_contained_and_shows_hostile_text_as_text():
     report_checks.check_html_static(text, doc)
     assert "<img" not in text and "<script>alert" not in text
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert '<pre class="diff">--- a\n+++ b' in text
 
 
 def test_html_counts_follow_the_document_not_a_stale_summary():
