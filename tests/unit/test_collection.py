@@ -117,6 +117,34 @@ def test_site_playbook_applies_every_layer_to_its_group():
     assert applied == {(layer.group, layer.role) for layer in LAYERS}
 
 
+def test_the_audit_playbook_audits_every_layer_in_the_site_order_and_only_reads():
+    """playbooks/audit.yml lists the layers once more (a loop of include_role):
+    the same layers and groups as site.yml, in its order; each role's
+    tasks/audit.yml runs only the input checks, the info and the verify
+    module (and the verify's own read-only set_fact)."""
+    (play,) = load(ROOT / "playbooks" / "audit.yml")
+    site = [role["role"].rsplit(".", 1)[1] for p in load(ROOT / "playbooks" / "site.yml") for role in p.get("roles", [])]
+    loop = re.findall(r"'(\w+)'", play["tasks"][0]["loop"].split("|")[0])
+    assert loop == site
+    assert set(play["hosts"].split()[0].split(":")) == {layer.group for layer in LAYERS}
+    verdict = play["tasks"][1]["vars"]["__audit_failing"]
+    assert re.findall(r"'(\w+)'", verdict.split("-%}")[1]) == site
+    assert {f"{layer.name}_verify_strict" for layer in LAYERS} == set(play["vars"])
+    allowed = {"insightengine.hardening.validate_inputs", "ansible.builtin.import_tasks", "ansible.builtin.set_fact"}
+    for layer in LAYERS:
+        modules = set()
+        pending = [ROOT / "roles" / layer.name / "tasks" / "audit.yml"]
+        while pending:
+            for task in load(pending.pop()) or []:
+                module = _module(task)
+                modules.add(module)
+                if module == "ansible.builtin.import_tasks":
+                    pending.append(ROOT / "roles" / layer.name / "tasks" / task[module])
+        reads = {f"insightengine.hardening.{layer.info_module}", f"insightengine.hardening.{layer.name}_verify"}
+        assert modules - allowed <= reads, (layer.name, modules - allowed - reads)
+        assert f"insightengine.hardening.{layer.name}_verify" in modules
+
+
 def test_no_public_variable_shares_a_name_with_the_roles_beside_it():
     anchors = load(ROOT / "tests" / "unit" / "data" / "anchor_variables.yml")
     names = {name: source for source, listed in anchors["names"].items() for name in listed}
