@@ -98,9 +98,16 @@ def get(name: str) -> Layer:
     raise KeyError(f"no layer {name!r}; the layers are {', '.join(layer.name for layer in LAYERS)}")
 
 
+# Controls that belong to no layer's role: the pre-flight checklist (guide
+# section 5, playbooks/preflight.yml and the preflight_verify module).
+CHECKLISTS = ("preflight",)
+
+
 def control_ids() -> set[str]:
-    """Every control ID of every layer."""
-    return {control.id for layer in LAYERS for control in layer.catalog}
+    """Every control ID of every layer and of the pre-flight checklist (one
+    waivers variable serves them all)."""
+    checklists = {control.id for name in CHECKLISTS for control in importlib.import_module(f"{PACKAGE}._{name}").CATALOG}
+    return {control.id for layer in LAYERS for control in layer.catalog} | checklists
 
 
 def waivers_for(layer: Layer, raw: t.Any, today: datetime.date) -> tuple[dict[str, dict[str, str]], list[str], list[str]]:

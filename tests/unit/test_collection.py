@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ansible_collections.insightengine.hardening.plugins.callback.report import control_ids
-from ansible_collections.insightengine.hardening.plugins.module_utils._layers import LAYERS
+from ansible_collections.insightengine.hardening.plugins.module_utils._layers import CHECKLISTS, LAYERS
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
@@ -127,8 +127,8 @@ def test_the_audit_playbook_audits_every_layer_in_the_site_order_and_only_reads(
     loop = re.findall(r"'(\w+)'", play["tasks"][0]["loop"].split("|")[0])
     assert loop == site
     assert set(play["hosts"].split()[0].split(":")) == {layer.group for layer in LAYERS}
-    verdict = play["tasks"][1]["vars"]["__audit_failing"]
-    assert re.findall(r"'(\w+)'", verdict.split("-%}")[1]) == site
+    verdict = play["tasks"][-1]["vars"]["__audit_failing"]
+    assert re.findall(r"'(\w+)'", verdict.split("-%}")[1]) == [*site, "preflight"]
     assert {f"{layer.name}_verify_strict" for layer in LAYERS} == set(play["vars"])
     allowed = {"insightengine.hardening.validate_inputs", "ansible.builtin.import_tasks", "ansible.builtin.set_fact"}
     for layer in LAYERS:
@@ -184,9 +184,10 @@ def test_the_action_groups_hold_every_layers_modules():
     groups = runtime["action_groups"]
     modules = {p.stem for p in (ROOT / "plugins" / "modules").glob("*.py")} - {"validate_inputs"}
     assert set(groups["hardening"]) == modules
-    assert set(groups["verify"]) == {layer.verify_module for layer in LAYERS}
+    checklists = {f"{name}_verify" for name in CHECKLISTS}
+    assert set(groups["verify"]) == {layer.verify_module for layer in LAYERS} | checklists
     extra = {module for layer in LAYERS for module in layer.modules}
-    assert {layer.info_module for layer in LAYERS} | {layer.verify_module for layer in LAYERS} | extra == modules
+    assert {layer.info_module for layer in LAYERS} | {layer.verify_module for layer in LAYERS} | extra | checklists == modules
     for old, route in runtime["plugin_routing"]["modules"].items():
         assert route["redirect"].split(".")[-1] in modules, old
 

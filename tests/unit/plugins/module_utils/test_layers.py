@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _layers
+from ansible_collections.insightengine.hardening.plugins.module_utils import _layers, _preflight
 
 TODAY = datetime.date(2026, 12, 1)
 GOOD = {"reason": "vendor fix pending", "approver": "security team", "expires": "2027-03-31"}
@@ -59,6 +59,8 @@ def test_not_a_mapping_is_refused():
 
 def test_the_registry_knows_every_control_once():
     ids = [c.id for layer in _layers.LAYERS for c in layer.catalog]
-    assert len(ids) == len(set(ids)) == len(_layers.control_ids())
+    checklist = [c.id for c in _preflight.CATALOG]
+    assert len(ids) + len(checklist) == len(set(ids) | set(checklist)) == len(_layers.control_ids())
+    assert checklist == ["PRE-01", "PRE-02", "PRE-03", "PRE-04", "PRE-05"]
     with pytest.raises(KeyError, match="the layers are os, docker, postgres, nginx, app, monitoring"):
         _layers.get("audit")
