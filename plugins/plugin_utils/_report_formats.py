@@ -68,27 +68,24 @@ def summary_line(control: dict[str, t.Any]) -> str:
     return str(control.get("title", ""))
 
 
+_FIELDS = ("status", "reason", "expected", "actual", "evidence", "remediation", "waiver", "guide")
+
+
+def fields(control: dict[str, t.Any], status: bool = True) -> list[tuple[str, str]]:
+    """(label, text) of everything a finding holds that is not empty: its
+    fields, the tasks that changed it, and each task's diff."""
+    out = [(key, _text(control.get(key))) for key in _FIELDS if control.get(key) not in (None, "", {}, [])]
+    if not status:
+        out = [(label, text) for label, text in out if label != "status"]
+    if control.get("changed_by"):
+        out.append(("changed by", "\n".join(control["changed_by"])))
+    out += [(f"diff of {d.get('task', '')}", str(d.get("diff", ""))) for d in control.get("diffs") or []]
+    return out
+
+
 def details(control: dict[str, t.Any]) -> str:
     """Everything a finding holds, as labelled text blocks."""
-    parts = []
-    for label, key in (
-        ("status", "status"),
-        ("reason", "reason"),
-        ("expected", "expected"),
-        ("actual", "actual"),
-        ("evidence", "evidence"),
-        ("remediation", "remediation"),
-        ("waiver", "waiver"),
-        ("guide", "guide"),
-    ):
-        value = control.get(key)
-        if value not in (None, "", {}, []):
-            parts.append(f"{label}: {_text(value)}")
-    if control.get("changed_by"):
-        parts.append("changed by: " + "; ".join(control["changed_by"]))
-    for diff in control.get("diffs") or []:
-        parts.append(f"diff of {diff.get('task', '')}:\n{diff.get('diff', '')}")
-    return "\n".join(parts)
+    return "\n".join(f"{label}: {text}" if "\n" not in text else f"{label}:\n{text}" for label, text in fields(control))
 
 
 # JUnit XML --------------------------------------------------------------------
@@ -399,23 +396,7 @@ def _pills(counts: dict[str, int], scope: str) -> str:
 def _control(host: str, layer: str, control: dict[str, t.Any]) -> str:
     status = control.get("status", "")
     search = " ".join(str(x) for x in (host, layer, control.get("id"), status, control.get("title"), summary_line(control)))
-    rows = []
-    for label, key in (
-        ("reason", "reason"),
-        ("expected", "expected"),
-        ("actual", "actual"),
-        ("evidence", "evidence"),
-        ("remediation", "remediation"),
-        ("waiver", "waiver"),
-        ("guide", "guide"),
-    ):
-        value = control.get(key)
-        if value not in (None, "", {}, []):
-            rows.append(f"<dt>{label}</dt><dd><pre>{_e(value)}</pre></dd>")
-    if control.get("changed_by"):
-        rows.append("<dt>changed by</dt><dd><pre>" + _e("\n".join(control["changed_by"])) + "</pre></dd>")
-    for diff in control.get("diffs") or []:
-        rows.append(f'<dt>diff</dt><dd><p>{_e(diff.get("task"))}</p><pre class="diff">{_e(diff.get("diff"))}</pre></dd>')
+    rows = [f"<dt>{_e(label)}</dt><dd><pre>{_e(text)}</pre></dd>" for label, text in fields(control, status=False)]
     changed = '<span class="changed">changed</span>' if control.get("changed") else ""
     why = summary_line(control) if (control.get("reason") or status in (*FAILING, "warn")) else ""
     return (

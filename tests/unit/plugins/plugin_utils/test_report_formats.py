@@ -159,7 +159,7 @@ def test_html_is_self_contained_and_shows_hostile_text_as_text():
     report_checks.check_html_static(text, doc)
     assert "<img" not in text and "<script>alert" not in text
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in text
-    assert '<pre class="diff">--- a\n+++ b' in text
+    assert "<dt>diff of insightengine.hardening.os : OS-02 | Write the drop-in</dt><dd><pre>--- a\n+++ b" in text
 
 
 def test_html_counts_follow_the_document_not_a_stale_summary():
