@@ -64,6 +64,21 @@ def start_clones(count: int, demo: str) -> list[str]:
             if state in ("running", "degraded"):
                 break
             time.sleep(1)
+    # The application's image lives in the demo's /var/lib/docker volume, which a
+    # commit leaves out: each clone's engine loads it, so the app layer runs there too.
+    images = sh("docker", "exec", demo, "docker", "images", "--format", "{{.Repository}}:{{.Tag}}", check=False).split()
+    if images:
+        archive = CACHE / "fleet" / "images.tar"
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open("wb") as out:
+            subprocess.run(["docker", "exec", demo, "docker", "save", *images], stdout=out, check=True)
+        for name in names:
+            for _attempt in range(60):
+                if subprocess.run(["docker", "exec", name, "docker", "info"], capture_output=True, check=False).returncode == 0:
+                    break
+                time.sleep(1)
+            with archive.open("rb") as data:
+                subprocess.run(["docker", "exec", "-i", name, "docker", "load"], stdin=data, capture_output=True, check=True)
     return names
 
 
