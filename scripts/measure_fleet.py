@@ -86,7 +86,7 @@ def inventory(names: list[str], path: Path, demo: str, without: tuple[str, ...] 
     """The demo's inventory for the clones, without the groups of the layers
     in without; each clone gets a copy of the demo's generated passwords
     (its cluster holds them)."""
-    demo = yaml.safe_load((CACHE / "demo" / "inventory.yml").read_text())
+    template = yaml.safe_load((CACHE / "demo" / "inventory.yml").read_text())
     secrets = CACHE / "demo" / "secrets"
     for name in names:
         if not (secrets / name).exists():
@@ -96,7 +96,7 @@ def inventory(names: list[str], path: Path, demo: str, without: tuple[str, ...] 
     }
     children = {
         group: {"hosts": dict.fromkeys(names), "vars": data.get("vars", {})}
-        for group, data in demo["all"]["children"].items()
+        for group, data in template["all"]["children"].items()
         if group not in {f"insightengine_{layer}" for layer in without}
     }
     path.write_text(yaml.safe_dump({"all": {"hosts": hosts, "children": children}}))
