@@ -94,6 +94,11 @@ def inventory(names: list[str], path: Path, demo: str, without: tuple[str, ...] 
     hosts = {
         n: {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"} for n in names
     }
+    # The demo's own address in the database's and the application's settings
+    # becomes each clone's (its application reaches its own cluster).
+    for name in names:
+        address = sh("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name)
+        hosts[name].update(postgres_listen_addresses=["localhost", address], app_database_host=address)
     children = {
         group: {"hosts": dict.fromkeys(names), "vars": data.get("vars", {})}
         for group, data in template["all"]["children"].items()
