@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("INSIGHTENGINE_CACHE", ROOT / ".cache"))
 IMAGE = "insightengine-fleet-measure:converged"
 PREFIX = "insightengine-fleet-"
+NETWORK = "insightengine-fleet"
 
 
 def sh(*cmd: str, check: bool = True) -> str:
@@ -46,11 +47,14 @@ def sh(*cmd: str, check: bool = True) -> str:
 def start_clones(count: int, demo: str) -> list[str]:
     sh("docker", "commit", demo, IMAGE)
     args = json.loads(sh("docker", "inspect", demo))[0]["HostConfig"]
+    # A network of their own: Docker's default bridge has no DNS, and the
+    # clones reach the log host (the first clone) by its name.
+    sh("docker", "network", "create", NETWORK, check=False)
     names = []
     for index in range(count):
         name = f"{PREFIX}{index:02d}"
         sh("docker", "rm", "-f", name, check=False)
-        cmd = ["docker", "run", "-d", "--name", name, "--hostname", name]
+        cmd = ["docker", "run", "-d", "--name", name, "--hostname", name, "--network", NETWORK]
         cmd += [f"--sysctl={k}={v}" for k, v in (args.get("Sysctls") or {}).items()]
         cmd += [f"--cap-add={c}" for c in args.get("CapAdd") or []]
         cmd += [f"--security-opt={o}" for o in args.get("SecurityOpt") or []]
@@ -226,6 +230,7 @@ def main() -> int:
         for name in names:
             sh("docker", "rm", "-f", name, check=False)
             shutil.rmtree(CACHE / "demo" / "secrets" / name, ignore_errors=True)
+        sh("docker", "network", "rm", NETWORK, check=False)
     return 0
 
 
