@@ -27,9 +27,11 @@ import re
 import typing as t
 import xml.etree.ElementTree as ET
 
-STATUSES = ("pass", "fail", "error", "warn", "waived", "disabled", "not_applicable")
-FAILING = ("fail", "error")
-LAYERS = ("os", "docker", "postgres", "app", "nginx", "monitoring")
+from ansible_collections.insightengine.hardening.plugins.module_utils._findings import FAILING, STATUSES, _difference
+from ansible_collections.insightengine.hardening.plugins.module_utils._layers import LAYERS as _REGISTRY
+
+# The overview's columns: the layers in the registry's order, then the pre-flight checklist.
+LAYERS = (*(layer.name for layer in _REGISTRY), "preflight")
 TOOL = "insightengine.hardening"
 INFORMATION_URI = "https://github.com/insightengine/hardening"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -64,7 +66,7 @@ def summary_line(control: dict[str, t.Any]) -> str:
     if control.get("reason"):
         return str(control["reason"])
     if control.get("status") in (*FAILING, "warn"):
-        return f"expected {_text(control.get('expected'))}; actual {_text(control.get('actual'))}"
+        return _difference(control.get("expected"), control.get("actual"))
     return str(control.get("title", ""))
 
 
