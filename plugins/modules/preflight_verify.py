@@ -122,7 +122,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.insightengine.hardening.plugins.module_utils import _host, _monitoring, _postgres, _preflight
+from ansible_collections.insightengine.hardening.plugins.module_utils import _app, _host, _monitoring, _postgres, _preflight
 from ansible_collections.insightengine.hardening.plugins.module_utils._findings import (
     Findings,
     findings_argument_spec,
@@ -163,14 +163,15 @@ def post_alert(address: str, labels: dict[str, str], timeout: float = 5.0) -> st
 
 
 class PreflightVerifier:
-    def __init__(self, params: dict[str, t.Any], host: t.Any, findings: Findings, check_mode: bool):
+    def __init__(self, params: dict[str, t.Any], host: t.Any, findings: Findings):
         self.p = params
         self.host = host
         self.f = findings
-        self.check_mode = check_mode
         self.today = datetime.date.today()
-        clusters = [c for c in _postgres.read_clusters(host) if c.get("running")]
-        self.pg = _postgres.PgReader(host, clusters[0] if clusters else None) if clusters else None
+        # A stopped cluster is still a database host: its checks report the
+        # reader's error instead of passing as if there were none.
+        clusters = sorted(_postgres.read_clusters(host), key=lambda c: not c.get("running"))
+        self.pg = _postgres.PgReader(host, clusters[0]) if clusters else None
         self.units = host.units(
             [
                 "rsyslog.service",
@@ -218,8 +219,8 @@ class PreflightVerifier:
         directory = (self.p["app"] or {}).get("directory")
         secrets_dir = os.path.join(directory, "secrets") if directory else ""
         if secrets_dir and os.path.isdir(secrets_dir):
-            files = {path: self.host.read(path) for path in self.host.list_dir(secrets_dir)}
-            found = _preflight.default_secret_files({p: v for p, v in files.items() if os.path.isfile(p)}, extra)
+            files = {path: self.host.read(path) for path in self.host.list_dir(secrets_dir) if os.path.isfile(path)}
+            found = _preflight.default_secret_files(files, extra)
             actual["application secrets"] = found or expected["application secrets"]
         else:
             expected.pop("application secrets")
@@ -281,7 +282,7 @@ class PreflightVerifier:
     # PRE-03 -----------------------------------------------------------------
     def backups(self) -> None:
         if not self.pg:
-            self.f.not_applicable("PRE-03", "no PostgreSQL cluster runs on this host")
+            self.f.not_applicable("PRE-03", "no PostgreSQL cluster on this host")
             return
         b = self.backup
         max_age = float(b.get("max_age_hours", 26))
@@ -409,16 +410,13 @@ class PreflightVerifier:
                 try:
                     record = json.loads(self.host.read(path) or "")
                 except ValueError:
+                    record = None
+                if not isinstance(record, dict):
                     old[os.path.basename(path)] = "unreadable"
                     continue
-                scanned = str((record or {}).get("scanned", ""))[:10]
-                try:
-                    days = (self.today - datetime.date.fromisoformat(scanned)).days
-                except ValueError:
-                    old[str((record or {}).get("image", path))] = "no scan date"
-                    continue
-                if days > max_days:
-                    old[str(record.get("image", path))] = days
+                days = _app.record_age_days(record, self.today)
+                if days is None or days > max_days:
+                    old[str(record.get("image", os.path.basename(path)))] = "no scan date" if days is None else days
             actual["image scans (days old)"] = old or expected["image scans (days old)"]
         self.f.compare("PRE-05", expected, actual)
 
@@ -439,7 +437,7 @@ def main() -> None:
         module,
         "preflight",
         _preflight.CATALOG,
-        lambda findings: PreflightVerifier(module.params, host, findings, module.check_mode).run(),
+        lambda findings: PreflightVerifier(module.params, host, findings).run(),
     )
 
 
